@@ -1,0 +1,1 @@
+"""Subcommands of the ``eabench`` command line (see ``eabench.cli``)."""
