@@ -1,0 +1,71 @@
+"""The contract between a loaded surrogate artifact and the query API (``eabench.benchmark``).
+
+A loaded artifact turns encoded configs and a grid of epochs into whole curves in one vectorised
+call. ``Benchmark`` adds validation, flags, provenance and the result records on top; it never
+needs to know which model family produced the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["CurvePrediction", "Surrogate"]
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePrediction:
+    """Predicted curves for ``n`` configs at ``m`` epochs.
+
+    Attributes:
+        epochs: float64 ``(m,)``, the epochs asked for (ascending).
+        val_accuracy: ``(n, m)`` fractions in [0, 1].
+        test_accuracy: ``(n, m)`` fractions, or None if the surrogate has no test head.
+        train_time_s: ``(n, m)`` cumulative training seconds, non-decreasing along epochs.
+        energy_j: meter id -> ``(n, m)`` cumulative training joules, non-decreasing along epochs.
+        val_accuracy_std: ``(n, m)`` predictive standard deviation (ensemble spread) or None.
+        energy_j_std: meter id -> ``(n, m)`` standard deviation, possibly empty.
+        clipped: ``(n,)`` bool, True where a raw model output was clipped into its valid range.
+    """
+
+    epochs: np.ndarray
+    val_accuracy: np.ndarray
+    test_accuracy: np.ndarray | None
+    train_time_s: np.ndarray
+    energy_j: Mapping[str, np.ndarray]
+    val_accuracy_std: np.ndarray | None = None
+    energy_j_std: Mapping[str, np.ndarray] | None = None
+    clipped: np.ndarray | None = None
+
+
+@runtime_checkable
+class Surrogate(Protocol):
+    """A loaded, numpy-only surrogate artifact for one search space and dataset."""
+
+    @property
+    def manifest(self) -> Mapping[str, Any]:
+        """The artifact's ``manifest.json`` (name, version, files with sha256, data id, split,
+        held-out metrics, licence, citation, meters and their training-data flags)."""
+        ...
+
+    @property
+    def space_name(self) -> str:
+        """The search space the features come from, e.g. ``"nb101-7v"``."""
+        ...
+
+    @property
+    def meters(self) -> tuple[str, ...]:
+        """Meter ids with an energy head; the first is the primary meter."""
+        ...
+
+    @property
+    def max_epochs(self) -> float:
+        """The largest epoch the surrogate may be asked for."""
+        ...
+
+    def predict(self, features: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
+        """Curves for ``features`` ((n, d) float64 from the space's ``encode``) at ``epochs``."""
+        ...
