@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import math
 import stat
 import sys
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eabench.errors import InvalidArgumentError, MeterUnavailableError
+from eabench.errors import InvalidArgumentError, InvalidLogError, MeterUnavailableError
 from eabench.meters.nvml import GpuInfo, PowerSample
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "FakeGpu",
     "FakeNvml",
     "PowerTrace",
+    "load_trace_jsonl",
     "square_wave",
     "write_fake_smi",
 ]
@@ -158,6 +160,24 @@ class PowerTrace:
         return float(self.watts[i])
 
 
+def load_trace_jsonl(path: Path) -> PowerTrace:
+    """Replay a recorded power trace: JSONL lines ``{"t_s": float, "watts": float}``.
+
+    Meters fed from a replayed trace (through :class:`FakeNvml`) are marked simulated."""
+    t: list[float] = []
+    w: list[float] = []
+    for lineno, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            t.append(float(row["t_s"]))
+            w.append(float(row["watts"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidLogError.for_field(f"{path}:{lineno}", line[:80], "t_s, watts") from exc
+    return PowerTrace(np.array(t), np.array(w))
+
+
 def square_wave(
     low_w: float, high_w: float, period_s: float, duty: float, start_s: float, stop_s: float
 ) -> PowerTrace:
@@ -230,8 +250,8 @@ class FakeNvml:
         t = self.clock.now_s()
         tp = self._published(t, g.counter_period_s, g.counter_phase_s)
         if g.reset_at_s is not None and t >= g.reset_at_s:
-            return int(g.trace.energy_j(g.reset_at_s, max(tp, g.reset_at_s)) * 1000)
-        return g.counter_offset_mj + int(g.trace.energy_j(0.0, tp) * 1000)
+            return _to_mj(g.trace.energy_j(g.reset_at_s, max(tp, g.reset_at_s)))
+        return g.counter_offset_mj + _to_mj(g.trace.energy_j(0.0, tp))
 
     def power(self, nvml_index: int, field: str, scope: int = 0) -> PowerSample:
         g = self._gpu(nvml_index, "power")
@@ -250,6 +270,11 @@ class FakeNvml:
             "nvml_version": "fake",
             "cuda_driver_version": None,
         }
+
+
+def _to_mj(joules: float) -> int:
+    # floor to whole mJ (the counter's resolution), tolerant to float round-off
+    return math.floor(joules * 1000 + 1e-6)
 
 
 _SMI_SCRIPT = '''#!{python}
