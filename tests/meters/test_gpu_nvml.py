@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from eabench.meters.fakes import (
     FakeGpu,
     FakeNvml,
     PowerTrace,
+    fake_pynvml,
     load_trace_jsonl,
     square_wave,
 )
@@ -188,3 +190,42 @@ def test_sensor_table_and_visible_devices() -> None:
     assert visible_nvml_indices(4, ["GPU-a"] * 4, "1,7,2") == [1]
     with pytest.raises(MeterUnavailableError, match="MIG"):
         visible_nvml_indices(1, ["GPU-a"], "MIG-abc")
+
+
+def test_production_pynvml_code_path_against_fake_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    t0 = clock.now_s()
+    trace = square_wave(100.0, 300.0, 0.1, 0.5, t0 - 10, t0 + 100)
+    fake = FakeNvml(
+        clock,
+        [
+            FakeGpu(trace, sensor_phase_s=0.05),
+            FakeGpu(
+                PowerTrace.constant(50.0), errors={"total_energy_mj": PermissionError(13, "denied")}
+            ),
+        ],
+    )
+    monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml(fake))
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1,0")
+    source = PynvmlSource()
+    counter = NvmlCounterMeter(source, clock, sync=lambda: None)
+    power = NvmlPowerMeter(source, clock, rate_hz=10.0, field="instant")
+    assert [g.nvml_index for g in counter.gpus()] == [1, 0]
+    readings = window(clock, [power, counter], 11.8)
+    by = {(r.meter, r.device["index"]): r for r in readings}
+    c0, c1 = by[("gpu.nvml_counter", 1)], by[("gpu.nvml_counter", 0)]
+    assert c0.device["nvml_index"] == 0
+    assert c0.energy_j == pytest.approx(trace.energy_j(t0, t0 + 11.8), rel=0.01)
+    assert c0.driver_version == "fake-driver"
+    assert c0.cuda_driver_version == "12080"
+    assert c0.device["arch"] == "hopper"
+    assert c0.device["pci_bus_id"] == "00000000:00:00.0"
+    assert c1.energy_j is None
+    assert "NO_PERMISSION" in flags_for(c1)
+    p0 = by[("gpu.nvml_power", 1)]
+    assert p0.energy_j is not None
+    assert p0.energy_j / c0.energy_j == pytest.approx(1.5, rel=0.02)
+    assert all(r.simulated and "SIMULATED" in flags_for(r) for r in readings)
+    av = NvmlPowerMeter(source, clock, scope=1).availability()  # NVMLError_NotSupported
+    assert not av.available
+    assert "not supported" in av.reason
