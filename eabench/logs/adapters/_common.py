@@ -67,7 +67,7 @@ def get_number(
     value = data[key]
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise err(f"{where}.{key}", value, "must be a number")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise err(f"{where}.{key}", value, "must be finite")
     if not lo <= value <= hi:
         raise err(f"{where}.{key}", value, f"must be in [{lo:g}, {hi:g}]")
