@@ -43,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     def bar(files: Iterable[Path], n: int) -> Iterable[Path]:
         from tqdm import tqdm
 
-        return tqdm(files, total=n, desc="ingest", unit="file", disable=n < _BAR_MIN_FILES)
+        bar: Iterable[Path] = tqdm(
+            files, total=n, desc="ingest", unit="file", disable=n < _BAR_MIN_FILES
+        )
+        return bar
 
     report = ingest(args.sources, args.out, fmt=args.format, progress=bar)
     report_path = Path(f"{args.out}.ingest-report.json")
