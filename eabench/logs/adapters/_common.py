@@ -94,8 +94,9 @@ def derive_flags(r: MeterReading) -> tuple[Flag, ...]:
     """Flags that follow from the stored record alone (rules of energy-meters.md 5.3).
 
     UNDER_SAMPLED (invalid): a sampled meter (polling, or an external meter's samples) with at
-    most 10 samples. LOW_SAMPLE_RATIO (warn): fewer than half the expected samples. PUE_APPLIED (info): the source had multiplied a PUE
-    in (we store it divided out). ESTIMATED_COMPONENT (warn): a modelled, not measured, value.
+    most 10 samples. LOW_SAMPLE_RATIO (warn): fewer than half the expected samples.
+    PUE_APPLIED (info): the source had multiplied a PUE in (we store it divided out).
+    ESTIMATED_COMPONENT (warn): a modelled, not measured, value.
     UNSYNCED_BOUNDARY (warn): a GPU window without a CUDA sync at its edges. SMI_POLLING (info).
     """
     flags: list[Flag] = []

@@ -37,7 +37,7 @@ def _run(with_wall: bool = True) -> RunLog:
 
 def test_power_csv_trapezoid_and_sampling(tmp_path: Path) -> None:
     rows = ["timestamp,watts"]
-    for k in range(0, 31):  # 1 Hz, 300 W then 500 W from t = 20 s
+    for k in range(31):  # 1 Hz, 300 W then 500 W from t = 20 s
         t = T0 + dt.timedelta(seconds=k)
         rows.append(f"{t.isoformat()},{300 if k < 20 else 500}")
     p = tmp_path / "meter.csv"
