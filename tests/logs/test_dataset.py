@@ -155,3 +155,14 @@ def test_stored_configs_hash_to_their_config_ids(ds, name: str) -> None:  # type
         first.setdefault(cid, i)
     for cid, i in first.items():
         assert Cell.from_dict(t.configs.to_dict(i)).hash() == cid
+
+
+def test_import_logs_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, eabench.logs; print(sorted(m for m in ('torch', 'h5py') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
