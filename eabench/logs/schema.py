@@ -181,6 +181,7 @@ class RunHeader:
         config = data.get("config")
         if config is not None:
             check_mapping("config", config)
+            _check_space_config(data["space"], config, data.get("config_id"))
         for name in ("hardware", "software", "protocol", "source", "extra"):
             check_mapping(name, data.get(name, {}))
         source = data["source"]
@@ -218,6 +219,21 @@ class RunHeader:
             setup=None if setup is None else SetupWindow.from_dict(setup, run_id),
             extra=dict(data.get("extra", {})),
         )
+
+
+def _check_space_config(space: str, config: Mapping[str, Any], config_id: Any) -> None:
+    """For spaces eabench implements, the config must be valid and its id must match."""
+    if space != "nb101-7v":
+        return
+    from eabench.errors import InvalidConfigError
+    from eabench.spaces.nb101 import Cell
+
+    try:
+        cell_id = Cell.from_dict(config).hash()
+    except InvalidConfigError as exc:
+        raise err("config", exc.value, f"not a valid nb101-7v cell: {exc}") from exc
+    if config_id is not None and config_id != cell_id:
+        raise err("config_id", config_id, f"must equal the NB101 hash of config ({cell_id})")
 
 
 _EPOCH_KEYS: Final = {
