@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -75,7 +76,7 @@ def test_policies_follow_pycls_formulas() -> None:
     for policy in ("cos", "lin", "exp"):
         assert epoch_lr(t, base_lr=0.3, policy=policy, max_epochs=t) == pytest.approx(0.3 * m)
         values = [epoch_lr(k, base_lr=0.3, policy=policy, max_epochs=t) for k in range(5, t + 1)]
-        assert all(a >= b for a, b in zip(values, values[1:]))
+        assert all(a >= b for a, b in itertools.pairwise(values))
 
 
 @pytest.mark.parametrize(
@@ -101,12 +102,16 @@ def test_optimizers_and_weight_decay_groups() -> None:
     sgd = build_optimizer(model, _cfg("sgd"))
     assert isinstance(sgd, torch.optim.SGD)
     bn_group, rest = sgd.param_groups
-    assert bn_group["weight_decay"] == 0.0 and len(bn_group["params"]) == 2
-    assert rest["weight_decay"] == 5e-4 and len(rest["params"]) == 3
-    assert rest["nesterov"] and rest["momentum"] == 0.9
+    assert bn_group["weight_decay"] == 0.0
+    assert len(bn_group["params"]) == 2
+    assert rest["weight_decay"] == 5e-4
+    assert len(rest["params"]) == 3
+    assert rest["nesterov"]
+    assert rest["momentum"] == 0.9
     adam = build_optimizer(model, _cfg("adam", lr=0.001))
     adamw = build_optimizer(model, _cfg("adamw", lr=0.001))
-    assert type(adam) is torch.optim.Adam and type(adamw) is torch.optim.AdamW
+    assert type(adam) is torch.optim.Adam
+    assert type(adamw) is torch.optim.AdamW
     assert adam.param_groups[1]["betas"] == (0.9, 0.999)
     set_lr(adamw, 0.123)
     assert all(g["lr"] == 0.123 for g in adamw.param_groups)
@@ -117,7 +122,8 @@ def test_label_smoothing_loss() -> None:
     logits = torch.tensor([[10.0, 0.0, 0.0]])
     smoothed = loss(logits, torch.tensor([0]))
     plain = nn.functional.cross_entropy(logits, torch.tensor([0]))
-    assert loss.label_smoothing == 0.1 and smoothed > plain
+    assert loss.label_smoothing == 0.1
+    assert smoothed > plain
 
 
 def test_cutout_zeroes_one_clipped_square_per_image() -> None:
@@ -127,8 +133,10 @@ def test_cutout_zeroes_one_clipped_square_per_image() -> None:
     assert torch.equal(images, torch.ones(64, 3, 32, 32))  # input untouched
     zeros = (out == 0).all(dim=1)  # same mask for every channel
     per_image = zeros.sum(dim=(1, 2))
-    assert (per_image <= 256).all() and (per_image >= 64).all()
-    assert (per_image == 256).any() and (per_image < 256).any()  # centred and clipped squares
+    assert (per_image <= 256).all()
+    assert (per_image >= 64).all()
+    assert (per_image == 256).any()
+    assert (per_image < 256).any()
     rows = zeros.any(dim=2).sum(dim=1)
     cols = zeros.any(dim=1).sum(dim=1)
     assert torch.equal(rows * cols, per_image)  # each hole is a rectangle
@@ -156,14 +164,14 @@ def test_model_ema_copies_in_warmup_then_averages_every_32_iterations() -> None:
             p.add_(1.0)
     assert not ema.update(model, epoch=0, iteration=5)
     assert ema.update(model, epoch=0, iteration=32)  # warm-up: plain copy
-    for a, b in zip(ema.ema_model.parameters(), model.parameters()):
+    for a, b in zip(ema.ema_model.parameters(), model.parameters(), strict=True):
         assert torch.equal(a, b)
     before = [p.clone() for p in ema.ema_model.parameters()]
     with torch.no_grad():
         for p in model.parameters():
             p.add_(1.0)
     assert ema.update(model, epoch=5, iteration=0)
-    for a, old, new in zip(ema.ema_model.parameters(), before, model.parameters()):
+    for a, old, new in zip(ema.ema_model.parameters(), before, model.parameters(), strict=True):
         assert torch.allclose(a, (1 - ema.alpha) * old + ema.alpha * new)
     assert not any(p.requires_grad for p in ema.ema_model.parameters())
 

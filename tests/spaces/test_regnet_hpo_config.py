@@ -66,10 +66,12 @@ def test_config_id_is_stable_across_float_formatting_and_numpy_types() -> None:
             max_epochs=100.0,
         )
     )
-    assert sum([0.1] * 81) != 8.1 and 0.1 * 3 != 0.3  # the inputs really differ as floats
+    assert sum([0.1] * 81) != 8.1
+    assert 0.1 * 3 != 0.3
     assert a == b
     assert a.config_id() == b.config_id()
-    assert len(a.config_id()) == 32 and int(a.config_id(), 16) >= 0
+    assert len(a.config_id()) == 32
+    assert int(a.config_id(), 16) >= 0
     assert a.config_id() != RegNetHPOConfig.from_dict(DESIGN_EXAMPLE).config_id()
 
 
@@ -149,9 +151,12 @@ def test_fixed_protocol_values() -> None:
         200,
         32,
     )
-    assert cifar.batch_size_train == 1024 and cifar.weight_decay == 5e-4
-    assert cifar.warmup_epochs == 5 and cifar.warmup_factor == 0.1
-    assert cifar.label_smoothing == 0.1 and cifar.sgd_nesterov
+    assert cifar.batch_size_train == 1024
+    assert cifar.weight_decay == 5e-4
+    assert cifar.warmup_epochs == 5
+    assert cifar.warmup_factor == 0.1
+    assert cifar.label_smoothing == 0.1
+    assert cifar.sgd_nesterov
     with pytest.raises(InvalidConfigError, match="dataset"):
         training_protocol("mnist")
 

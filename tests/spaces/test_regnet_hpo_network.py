@@ -120,7 +120,8 @@ def test_missing_stage_rule_reports_the_total_stage_count() -> None:
     net = derive_network(_cfg(10, 48, 8.0, 2.5, 8))
     broken = dataclasses.replace(net, total_stages=3)
     (violation,) = Constraints.two_stage().violations(broken)
-    assert violation[0] == "num_stages" and "missing" in violation[2]
+    assert violation[0] == "num_stages"
+    assert "missing" in violation[2]
 
 
 @pytest.mark.parametrize("dataset", ["cifar10", "tinyimagenet"])

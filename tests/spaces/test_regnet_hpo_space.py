@@ -44,7 +44,8 @@ def test_design_example_is_outside_the_cifar_training_window(space: RegNetHPOSpa
     flops = derive_network(RegNetHPOConfig.from_dict(DESIGN_EXAMPLE)).complexity.flops
     with pytest.raises(InvalidConfigError) as info:
         space.validate(DESIGN_EXAMPLE)
-    assert info.value.field == "flops" and info.value.value == flops
+    assert info.value.field == "flops"
+    assert info.value.value == flops
     assert "[1.2e+08, 1.3e+08]" in str(info.value)
     assert not space.is_feasible(DESIGN_EXAMPLE)
     grid = RegNetHPOSpace("cifar10", constraints=None)
@@ -75,7 +76,8 @@ def test_bad_constraints_argument() -> None:
 def test_sampling_is_seeded_feasible_and_reports_acceptance(space: RegNetHPOSpace) -> None:
     a, stats = space.sample_many(40, seed=7)
     b, _ = space.sample_many(40, seed=np.random.default_rng(7))
-    assert a == b and len(a) == 40
+    assert a == b
+    assert len(a) == 40
     assert len({c.config_id() for c in a}) == 40
     assert all(space.is_feasible(c) for c in a)
     assert stats.accepted == 40 + stats.duplicates
@@ -86,7 +88,8 @@ def test_sampling_is_seeded_feasible_and_reports_acceptance(space: RegNetHPOSpac
 
 def test_sample_many_respects_max_attempts_and_rejects_bad_n(space: RegNetHPOSpace) -> None:
     configs, stats = space.sample_many(1000, seed=0, max_attempts=100)
-    assert stats.attempts == 100 and len(configs) == stats.accepted - stats.duplicates
+    assert stats.attempts == 100
+    assert len(configs) == stats.accepted - stats.duplicates
     with pytest.raises(InvalidArgumentError):
         space.sample_many(-1, seed=0)
     with pytest.raises(InvalidArgumentError):
@@ -107,7 +110,8 @@ def test_neighbours_are_feasible_distinct_and_change_what_is_trained(
     for cfg in space.sample_many(15, seed=3)[0]:
         nbrs = space.neighbours(cfg)
         ids = [n.config_id() for n in nbrs]
-        assert len(ids) == len(set(ids)) and cfg.config_id() not in ids
+        assert len(ids) == len(set(ids))
+        assert cfg.config_id() not in ids
         assert all(space.is_feasible(n) for n in nbrs)
         own = space.training_id(cfg)
         assert all(space.training_id(n) != own for n in nbrs)
@@ -122,7 +126,8 @@ def test_mutate_is_a_seeded_neighbour(space: RegNetHPOSpace) -> None:
     cfg = space.validate(FEASIBLE)
     nbr_ids = {n.config_id() for n in space.neighbours(cfg)}
     m1, m2 = space.mutate(cfg, seed=5), space.mutate(cfg, seed=5)
-    assert m1 == m2 and m1.config_id() in nbr_ids
+    assert m1 == m2
+    assert m1.config_id() in nbr_ids
 
 
 def test_training_id_merges_aliasing_raw_configs(space: RegNetHPOSpace) -> None:
@@ -139,12 +144,16 @@ def test_encode_is_vectorised_and_named(space: RegNetHPOSpace) -> None:
     configs = space.sample_many(30, seed=9)[0]
     x = space.encode(configs)
     names = space.feature_names()
-    assert x.shape == (30, len(names)) and x.dtype == np.float64
+    assert x.shape == (30, len(names))
+    assert x.dtype == np.float64
     assert np.isfinite(x).all()
     row = dict(zip(names, space.encode([FEASIBLE])[0], strict=True))
-    assert row["stage1_width"] == 96 and row["stage2_depth"] == 8
+    assert row["stage1_width"] == 96
+    assert row["stage2_depth"] == 8
     assert row["log10_flops"] == pytest.approx(np.log10(120_497_384))
-    assert row["optimizer_sgd"] == 1 and row["lr_policy_cos"] == 1 and row["cutout"] == 0
+    assert row["optimizer_sgd"] == 1
+    assert row["lr_policy_cos"] == 1
+    assert row["cutout"] == 0
     assert row["log10_learning_rate"] == pytest.approx(-1)
     assert np.array_equal(space.encode(configs[:5]), x[:5])
     assert space.encode([]).shape == (0, len(names))
