@@ -1,4 +1,4 @@
-"""Surrogate artifacts on disk: ``manifest.json`` + ``weights.npz`` (+ ``table.npz``), numpy inference.
+"""Surrogate artifacts: ``manifest.json`` + ``weights.npz`` (+ ``table.npz``); numpy inference.
 
 Manifest (format version 1), JSON object with: ``format_version``, ``name``, ``version``,
 ``space_name``, ``kind`` (``"nb101-7v-bcs-gbdt"``), ``files`` ({name: sha256}), ``data_id``,
@@ -89,7 +89,11 @@ class Nb101Surrogate:
         n = x.shape[0]
         ctrl = np.column_stack([m.predict(x) for m in self._bcs])
         curves = BezierCurves(
-            y=ctrl[:, :4], gamma=np.exp(ctrl[:, 4]), t_first=lo, t_last=np.full(n, 108.0), axis="log"
+            y=ctrl[:, :4],
+            gamma=np.exp(ctrl[:, 4]),
+            t_first=lo,
+            t_last=np.full(n, 108.0),
+            axis="log",
         )
         raw_val = curves(ep)
         raw_test = raw_val + (self._test.predict(x) - ctrl[:, 3])[:, None]

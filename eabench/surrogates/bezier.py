@@ -1,23 +1,24 @@
-"""Bezier learning curves: fitting control points to observed curves and evaluating them at any epoch.
+"""Bezier learning curves: fit control points to observed curves, evaluate them at any epoch.
 
-A curve of degree ``n`` is ``B(s) = sum_k C(n,k) s^k (1-s)^(n-k) P_k`` for ``s`` in [0, 1], with control
-points ``P_k = (x_k, y_k)`` in (epoch axis, metric) coordinates. The epoch axis is either epochs
-(RegNet per-epoch curves of length 50/100/200) or ``log(epoch)`` (the 7V curve over the budgets
-4/12/36/108); :class:`BezierCurves` keeps the axis transform with the control points.
+A curve of degree ``n`` is ``B(s) = sum_k C(n,k) s^k (1-s)^(n-k) P_k`` for ``s`` in [0, 1], with
+control points ``P_k = (x_k, y_k)`` in (epoch axis, metric) coordinates. The epoch axis is either
+epochs (RegNet per-epoch curves of length 50/100/200) or ``log(epoch)`` (the 7V curve over the
+budgets 4/12/36/108); :class:`BezierCurves` keeps the axis transform with the control points.
 
 Fixes over EA-HAS-Bench's BCS (``reference/ea-has-bench.md`` section 3):
 
 * **Ordered x, by construction.** Interior x-coordinates are ``x_k = x_0 + (x_n - x_0) (k/n)^gamma``
-  with ``gamma > 0``. They are strictly increasing, so ``x(s)`` is strictly increasing and ``x(s) = t``
-  has exactly one root. A regressor predicts ``log gamma``, so it can never produce unordered x.
-* **Parametrisation matched to evaluation.** Each observation ``(t_i, y_i)`` is attached to
-  ``s_i = x^-1(t_i)`` (the very parameter at which evaluation will read the curve), not to a
-  chord-length guess, so the least-squares objective is the evaluation error itself.
-* **Pinned endpoints.** ``P_0 = (t_first, y_first)`` and ``P_n = (t_last, y_last)``: the first and last
-  observations are reproduced exactly; the interior y's are least squares with that constraint.
-* **Evaluation by root finding**, vectorised over configs x epochs: safeguarded Newton steps inside a
-  shrinking bracket. If any root is not converged to ``1e-9`` of the axis span, :class:`ArtifactError`
-  is raised: there is no silent fallback (EA-HAS-Bench returned the point at ``s = 0.5``).
+  with ``gamma > 0``. They are strictly increasing, so ``x(s)`` is strictly increasing and ``x(s) =
+  t`` has exactly one root. A regressor predicts ``log gamma``, so it can never produce unordered x.
+* **Parametrisation matched to evaluation.** Each observation ``(t_i, y_i)`` is attached to ``s_i =
+  x^-1(t_i)`` (the very parameter at which evaluation will read the curve), not to a chord-length
+  guess, so the least-squares objective is the evaluation error itself.
+* **Pinned endpoints.** ``P_0 = (t_first, y_first)`` and ``P_n = (t_last, y_last)``: the first and
+  last observations are reproduced exactly; the interior y's are least squares with that constraint.
+* **Evaluation by root finding**, vectorised over configs x epochs: safeguarded Newton steps inside
+  a shrinking bracket. If any root is not converged to ``1e-9`` of the axis span,
+  :class:`ArtifactError` is raised: there is no silent fallback (EA-HAS-Bench returned the point at
+  ``s = 0.5``).
 
 ``gamma`` is chosen per curve from a fixed log-spaced grid (vectorised, deterministic) by the lowest
 squared error.
@@ -60,7 +61,10 @@ def bernstein(degree: int, s: np.ndarray) -> np.ndarray:
 def x_controls(x0: np.ndarray, x1: np.ndarray, gamma: np.ndarray, degree: int) -> np.ndarray:
     """Ordered x-coordinates ``x0 + (x1 - x0) (k/n)^gamma``, shape ``(..., degree + 1)``."""
     frac = (np.arange(degree + 1, dtype=np.float64) / degree) ** np.asarray(gamma)[..., None]
-    return np.asarray(x0)[..., None] + (np.asarray(x1) - np.asarray(x0))[..., None] * frac
+    out: np.ndarray = (
+        np.asarray(x0)[..., None] + (np.asarray(x1) - np.asarray(x0))[..., None] * frac
+    )
+    return out
 
 
 def _axis(t: np.ndarray, axis: str) -> np.ndarray:
@@ -80,7 +84,7 @@ def _solve_s(xc: np.ndarray, u: np.ndarray, tol: float = 1e-9) -> np.ndarray:
         b = bernstein(degree, s)
         f = np.einsum("cmk,ck->cm", b, xc) - u
         if np.all(np.abs(f) <= tol * span):
-            return s
+            return np.asarray(s, dtype=np.float64)
         lo = np.where(f < 0, s, lo)
         hi = np.where(f > 0, s, hi)
         fp = np.einsum("cmk,ck->cm", bernstein(degree - 1, s), d) if degree > 1 else d + 0 * s
@@ -91,7 +95,7 @@ def _solve_s(xc: np.ndarray, u: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     b = bernstein(degree, s)
     err = np.abs(np.einsum("cmk,ck->cm", b, xc) - u)
     if np.all(err <= tol * span):
-        return s
+        return np.asarray(s, dtype=np.float64)
     raise ArtifactError.for_field(
         "bezier root", float(err.max()), "x(s) = t did not converge (control x must increase)"
     )
@@ -141,7 +145,7 @@ class BezierCurves:
                 f"must lie in [{self.t_first}, T] of each curve (T = run length)",
             )
         s = _solve_s(self.x(), _axis(ep, self.axis))
-        return np.einsum("cmk,ck->cm", bernstein(self.degree, s), self.y)
+        return np.asarray(np.einsum("cmk,ck->cm", bernstein(self.degree, s), self.y))
 
 
 def _fit_y(b: np.ndarray, y: np.ndarray, y0: np.ndarray, yn: np.ndarray) -> np.ndarray:
@@ -226,7 +230,7 @@ def fit_bezier(
 
 
 def fit_quality(curves: BezierCurves, epochs: np.ndarray, values: np.ndarray) -> dict[str, float]:
-    """Fit quality against the observations: RMSE, max abs error, pooled R^2 (1.0 for a constant exact fit)."""
+    """Fit quality: RMSE, max abs error, pooled R^2 (1.0 for an exact fit of constants)."""
     vals = np.atleast_2d(np.asarray(values, dtype=np.float64))
     pred = curves(np.asarray(epochs, dtype=np.float64))
     res = pred - vals

@@ -19,7 +19,7 @@ import numpy as np
 
 from eabench.errors import InvalidConfigError
 
-__all__ = ["FEATURE_NAMES", "ENCODED_WIDTH", "cell_features", "network_size", "to_output_at_6"]
+__all__ = ["ENCODED_WIDTH", "FEATURE_NAMES", "cell_features", "network_size", "to_output_at_6"]
 
 ENCODED_WIDTH = 45
 _SIZE_KEYS = (

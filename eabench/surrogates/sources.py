@@ -1,23 +1,18 @@
-"""Training data for the nb101-7v surrogate, read from the staged shared data (ADAPTER).
+"""Training data for the nb101-7v surrogate: the consolidated dataset plus a 7V cell cache.
 
-``load_nb101_7v_shared`` is the clearly named adapter the recipe uses because the consolidated
-dataset (``eabench.logs.open_dataset`` over ``data/``) was not available when this surrogate was
-trained; swap it for the dataset reader when that lands. It reads only public files:
-
-* ``nb101/test_accuracy_108.npy`` (test accuracy at 108 epochs, all 423,624 cells, sorted-hash
-  order) and ``nb101/nasbench-vis-data-{20k,10k}.json`` (validation accuracy at 4/12/36/108,
-  108-epoch TPU training time, params, for 30,001 cells): NAS-Bench-101, Apache-2.0;
-* ``ecnas/surrogate-ec-nasbench/7v_data.pt`` (4,310 cells, measured 4-epoch energy, kWh with PUE
-  1.59; loaded with ``torch.load(weights_only=True)``) and ``ecnas/splits`` (the seed-42 split):
-  EC-NAS, MIT;
-* a cell cache ``.npz`` (``hashes`` sorted, ``adj`` (n, 7, 7) padded at the end, ``ops`` NB101
-  labels, -3 padding) of the enumerated space, written by :func:`enumerate_cells`.
+Labels come from ``data/eabench-data.h5`` (``eabench.logs.open_dataset``): EC-NAS 7V measured
+4-epoch energy (published kWh, PUE 1.59 included) with its seed-42 split, NAS-Bench-101
+validation accuracy at 4/12/36/108 and 108-epoch TPU time for 30,001 cells, and test accuracy at
+108 for all 423,624 cells. Cell structures come from a cell cache ``.npz`` (``hashes`` sorted,
+``adj`` (n, 7, 7) padded at the end, ``ops`` NB101 labels with -3 padding) written by
+:func:`enumerate_cells`: a stand-in for the ``eabench.spaces.nb101`` space cache, which was not
+merged when this was written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +22,9 @@ from eabench.errors import DatasetError
 from eabench.spaces.nb101 import canonical_padded, encode_padded
 from eabench.spaces.nb101.cell import hash_module
 
-__all__ = ["Nb101Data", "enumerate_cells", "load_nb101_7v_shared"]
+__all__ = ["PUE_ECNAS", "Nb101Data", "enumerate_cells", "load_nb101_7v"]
 
 PUE_ECNAS = 1.59
-_ECNAS_OPS = np.array([-3, -1, 1, 0, 2, -2])  # 7v_data.pt op codes -> NB101 labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +36,8 @@ class Nb101Data:
         test_acc_108: ``(N,)`` NB101 test accuracy at 108 epochs (fraction).
         mb_index: ``(M,)`` rows of the multi-budget cells; ``val_acc`` ``(M, 4)`` at 4/12/36/108;
             ``time_108_s`` ``(M,)`` 108-epoch TPU training time.
-        en_index: ``(K,)`` rows of the 4,310 EC-NAS cells (7v_data order); ``energy_4ep_wh`` ``(K,)``
+        en_index: ``(K,)`` rows of the 4,310 EC-NAS cells (7v_data order);
+            ``energy_4ep_wh`` ``(K,)``
             measured 4-epoch training energy in Wh, PUE 1.59 included (as published).
         split: ``{"train", "valid", "test"}`` -> indices into the EC-NAS rows (seed-42 split).
     """
@@ -59,7 +54,7 @@ class Nb101Data:
 
 
 def enumerate_cells(out: Path) -> None:
-    """Enumerate the 423,624 7V cells (NB101 generator order, first labelling per hash) into ``out``.
+    """Enumerate the 423,624 7V cells (NB101 generator order, first labelling per hash).
 
     Plain Python, about 10-15 minutes on 2 cores; the result is cached by the caller.
     """
@@ -97,54 +92,60 @@ def _encode(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
     return encode_padded(cm, cl)
 
 
-def load_nb101_7v_shared(shared_data: Path, cells_npz: Path) -> Nb101Data:
-    """Read and join everything the nb101-7v recipe needs (see the module docstring)."""
-    import torch  # training-side only
+def load_nb101_7v(dataset: Path, cells_npz: Path) -> Nb101Data:
+    """Read the nb101-7v training data from the consolidated dataset plus the cell cache.
 
-    nb, ec = shared_data / "nb101", shared_data / "ecnas"
+    Labels come from ``eabench.logs.open_dataset(dataset)`` tables ``ecnas_7v`` (energy, seed-42
+    split) and ``nb101_labels`` (multi-budget); ``nb101_all`` (test accuracy at 108 for every
+    cell) is read with h5py because its config ids need the space cache, which ``cells_npz``
+    stands in for here (its sorted hashes are checked against the sha256 the dataset records).
+    """
+    import h5py
+
+    from eabench.logs import open_dataset
+
     if not cells_npz.is_file():
         raise DatasetError.for_field("cells_npz", str(cells_npz), "run enumerate_cells first")
-    cells = np.load(cells_npz)
+    cells = np.load(cells_npz, allow_pickle=False)
     hashes = cells["hashes"].astype(str)
-    if hashes.size != 423_624 or np.any(hashes[1:] <= hashes[:-1]):
-        raise DatasetError.for_field("cells_npz", hashes.size, "need 423,624 sorted hashes")
+    digest = hashlib.sha256(("\n".join(hashes.tolist()) + "\n").encode()).hexdigest()
+    ds = open_dataset(dataset)
+    with h5py.File(dataset, "r") as f:
+        grp = f["nb101-7v/cifar10/nb101_all"]
+        want = str(grp.attrs["sorted_hashes_sha256"])
+        test_acc = np.asarray(grp["metrics/test_accuracy"][:, -1], dtype=np.float64)
+    if digest != want:
+        raise DatasetError.for_field("cells_npz", digest, f"sorted-hash sha256 must be {want}")
     encoded = _encode(cells["adj"], cells["ops"])
-    test_acc = np.load(nb / "test_accuracy_108.npy")
-    keys: list[str] = []
-    cols: dict[str, list[float]] = {}
-    for part in ("20k", "10k"):
-        d = json.loads((nb / f"nasbench-vis-data-{part}.json").read_text())
-        keys += d["key"]
-        for c in ("4", "12", "36", "108"):
-            cols.setdefault(c, []).extend(d[f"{c}_final_validation_accuracy"])
-        cols.setdefault("time", []).extend(d["final_training_time"])
-    mb_index = np.searchsorted(hashes, np.array(keys))
-    if not np.array_equal(hashes[mb_index], np.array(keys)):
-        raise DatasetError.for_field("nasbench-vis keys", len(keys), "must all be 7V hashes")
-    val_acc = np.column_stack([np.asarray(cols[c], np.float64) for c in ("4", "12", "36", "108")])
-    adj, ops, energy, _params = torch.load(
-        ec / "surrogate-ec-nasbench" / "7v_data.pt", weights_only=True
-    )
-    en_cells = _ECNAS_OPS[ops.numpy()]
-    en_hash = []
-    for a, o in zip(adj.numpy(), en_cells, strict=True):
-        v = int(np.sum(o != -3))
-        en_hash.append(hash_module(a[:v, :v], [int(x) for x in o[:v]]))
-    en_index = np.searchsorted(hashes, np.array(en_hash))
-    if not np.array_equal(hashes[en_index], np.array(en_hash)):
-        raise DatasetError.for_field("7v_data.pt", len(en_hash), "cells must be 7V hashes")
-    split = {
-        k: np.loadtxt(ec / "splits" / f"7v_seed42_{k}_indices.txt", dtype=np.int64)
-        for k in ("train", "valid", "test")
-    }
+    ec = ds.table("nb101-7v", "cifar10", "ecnas_7v")
+    lab = ds.table("nb101-7v", "cifar10", "nb101_labels")
+    en_index = _rows(hashes, np.asarray(ec.config_ids).astype(str), "ecnas_7v")
+    mb_index = _rows(hashes, np.asarray(lab.config_ids).astype(str), "nb101_labels")
+    energy = ec.energy
+    if energy is None:
+        raise DatasetError.for_field("ecnas_7v", "energy", "table must hold energy")
+    if not np.all(energy.mask[:, 0, 0]):
+        raise DatasetError.for_field("ecnas_7v energy", "mask", "budget 4 must be measured")
+    val = lab.metric("val_accuracy")
+    tt = lab.metric("train_time_s")
+    if not (np.all(val.mask) and np.all(tt.mask[:, -1])):
+        raise DatasetError.for_field("nb101_labels", "mask", "val acc and time must be present")
     return Nb101Data(
         hashes=hashes,
         encoded=encoded,
         test_acc_108=test_acc,
         mb_index=mb_index,
-        val_acc=val_acc,
-        time_108_s=np.asarray(cols["time"], np.float64),
+        val_acc=np.asarray(val.values, np.float64),
+        time_108_s=np.asarray(tt.values[:, -1], np.float64),
         en_index=en_index,
-        energy_4ep_wh=energy.numpy().astype(np.float64) * 1000.0,
-        split=split,
+        energy_4ep_wh=np.asarray(energy.energy_j[:, 0, 0], np.float64) / 3600.0,
+        split={k: np.asarray(v) for k, v in ec.split_indices("ecnas_seed42").items()},
     )
+
+
+def _rows(hashes: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
+    pos = np.searchsorted(hashes, ids)
+    ok = (pos < hashes.size) & (hashes[np.minimum(pos, hashes.size - 1)] == ids)
+    if not np.all(ok):
+        raise DatasetError.for_field(what, ids[~ok][:3].tolist(), "config ids must be 7V hashes")
+    return pos

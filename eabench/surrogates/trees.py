@@ -1,11 +1,11 @@
 """Gradient-boosted trees as plain arrays, evaluated in numpy (no xgboost at query time).
 
-:func:`arrays_from_xgboost_json` reads XGBoost's own JSON model format (``Booster.save_raw("json")``,
-the documented, versioned format; never a pickle) into padded ``(n_trees, n_nodes)`` arrays;
-:class:`TreeEnsemble` evaluates all trees at once by walking ``depth`` levels with gathers.
-XGBoost compares float32 features with float32 thresholds (``x < threshold`` goes left), so
-features are cast to float32 before the comparison, exactly as XGBoost does; leaf values are
-summed in float64 (XGBoost sums in float32: the two agree to ~1e-7 relative).
+:func:`arrays_from_xgboost_json` reads XGBoost's own JSON model format
+(``Booster.save_raw("json")``, the documented, versioned format; never a pickle) into padded
+``(n_trees, n_nodes)`` arrays; :class:`TreeEnsemble` evaluates all trees at once by walking
+``depth`` levels with gathers. XGBoost compares float32 features with float32 thresholds (``x <
+threshold`` goes left), so features are cast to float32 before the comparison, exactly as XGBoost
+does; leaf values are summed in float64 (XGBoost sums in float32: the two agree to ~1e-7 relative).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ class TreeEnsemble:
     """A sum of regression trees plus a base score.
 
     Attributes:
-        feature: int32 ``(t, m)`` split feature per node (0 at leaves).
+        feature: int16 ``(t, m)`` split feature per node (0 at leaves).
         threshold: float32 ``(t, m)`` split threshold (go left when ``x < threshold``).
-        left, right: int32 ``(t, m)`` child node ids; a leaf points to itself.
-        value: float64 ``(t, m)`` leaf values (0 at inner nodes).
+        left, right: int16 ``(t, m)`` child node ids; a leaf points to itself.
+        value: float32 ``(t, m)`` leaf values as XGBoost stores them (0 at inner nodes).
         base: the base score added to the sum of leaves.
         depth: the maximal tree depth (number of levels walked).
     """
@@ -51,7 +51,8 @@ class TreeEnsemble:
         for _ in range(self.depth):
             go_left = xf[rows, self.feature[tree, node]] < self.threshold[tree, node]
             node = np.where(go_left, self.left[tree, node], self.right[tree, node])
-        return self.value[tree, node].sum(axis=1) + self.base
+        out: np.ndarray = self.value[tree, node].sum(axis=1, dtype=np.float64) + self.base
+        return out
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The arrays to store in an npz, keys prefixed by ``prefix``."""
@@ -87,20 +88,26 @@ def _parse_base_score(text: str) -> float:
 
 
 def arrays_from_xgboost_json(raw: bytes | str) -> TreeEnsemble:
-    """Convert an XGBoost JSON model (``gbtree``, ``reg:*`` identity link) to a :class:`TreeEnsemble`."""
+    """Convert an XGBoost JSON model (gbtree, identity-link ``reg:*``) to a TreeEnsemble."""
     model = json.loads(raw)
     learner = model["learner"]
     objective = learner["objective"]["name"]
-    if not objective.startswith("reg:") or objective in ("reg:logistic", "reg:gamma", "reg:tweedie"):
+    if not objective.startswith("reg:") or objective in (
+        "reg:logistic",
+        "reg:gamma",
+        "reg:tweedie",
+    ):
         raise ArtifactError.for_field("objective", objective, "only identity-link reg:* objectives")
     trees = learner["gradient_booster"]["model"]["trees"]
     m = max(len(tr["left_children"]) for tr in trees)
     t = len(trees)
-    feature = np.zeros((t, m), np.int32)
+    if m > np.iinfo(np.int16).max:
+        raise ArtifactError.for_field("nodes per tree", m, "at most 32767")
+    feature = np.zeros((t, m), np.int16)
     threshold = np.zeros((t, m), np.float32)
-    left = np.tile(np.arange(m, dtype=np.int32), (t, 1))
+    left = np.tile(np.arange(m, dtype=np.int16), (t, 1))
     right = left.copy()
-    value = np.zeros((t, m), np.float64)
+    value = np.zeros((t, m), np.float32)
     depth = 0
     for i, tr in enumerate(trees):
         lc = np.asarray(tr["left_children"], np.int32)
@@ -112,7 +119,7 @@ def arrays_from_xgboost_json(raw: bytes | str) -> TreeEnsemble:
         threshold[i, :k] = np.where(inner, cond, 0.0)
         left[i, :k] = np.where(inner, lc, np.arange(k))
         right[i, :k] = np.where(inner, rc, np.arange(k))
-        value[i, :k] = np.where(inner, 0.0, cond.astype(np.float64))
+        value[i, :k] = np.where(inner, np.float32(0.0), cond)
         level = np.zeros(k, np.int64)
         for node in range(k):  # parents precede children in XGBoost's node order
             if inner[node]:
