@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from eabench._resolve import ConfigCache
 from eabench.errors import FidelityError, InvalidArgumentError
 from eabench.results import (
     CLIPPED,
@@ -37,7 +38,7 @@ from eabench.results import (
 )
 from eabench.surrogates.base import CurvePrediction
 
-__all__ = ["Benchmark", "BenchmarkCard", "Calibration", "Prediction", "standard_metrics"]
+__all__ = ["Benchmark", "BenchmarkCard", "Calibration", "Prediction", "load", "standard_metrics"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,14 +169,21 @@ class Benchmark(ABC):
         self._meter_flags = {m: p.training_data_flags | base_flags for m, p in self.meters.items()}
         self._result_base_flags = base_flags | self.meters[self.primary_meter].training_data_flags
         self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
+        self._cache = ConfigCache(space)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, kind={self.kind!r})"
 
     # ------------------------------------------------------------------ the hook
     @abstractmethod
-    def _predict_batch(self, configs: Sequence[Any], epochs: np.ndarray) -> Prediction:
-        """Curves of validated ``configs`` at the ascending epoch grid ``epochs`` (float64)."""
+    def _predict_batch(
+        self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
+    ) -> Prediction:
+        """Curves of validated ``configs`` (with their ids) at the ascending epoch grid ``epochs``.
+
+        ``epochs`` is float64 ``(m,)``; the answer holds ``(len(configs), m)`` arrays. Encoded
+        features, cached per config, come from ``self._cache.features(configs)``.
+        """
 
     # ------------------------------------------------------------------ fidelity
     def _grid(self, epochs: Any) -> tuple[np.ndarray, frozenset[str]]:
@@ -247,7 +255,8 @@ class Benchmark(ABC):
         t = int(grid[-1])
         if self.fidelity.semantics == "prefix":
             self._check_prefix(cfg, t)
-        pred = self._predict_batch((cfg,), grid)
+        cid = self._cache.config_id(cfg)
+        pred = self._predict_batch((cfg,), (cid,), grid)
         c = pred.curves
         flags = self._result_base_flags | fid_flags | pred.flags[0]
         if c.clipped is not None and c.clipped[0]:
@@ -286,7 +295,7 @@ class Benchmark(ABC):
             )
             flags = flags | {HOLISTIC_CALIBRATED}
         return QueryResult(
-            config_id=cfg.config_id(),
+            config_id=cid,
             epochs=t,
             val_accuracy=float(c.val_accuracy[0, -1]),
             test_accuracy=None if test is None else float(test[-1]),
@@ -319,7 +328,9 @@ class Benchmark(ABC):
             for cfg in cfgs:
                 self._check_prefix(cfg, t)
         point = grid[-1:]
-        pred = self._predict_batch(cfgs, point)
+        config_id = self._cache.config_id
+        ids = tuple(config_id(cfg) for cfg in cfgs)
+        pred = self._predict_batch(cfgs, ids, point)
         c = pred.curves
         common = self._result_base_flags | fid_flags
         if self.calibration is not None:
@@ -339,7 +350,7 @@ class Benchmark(ABC):
             upper = _readonly(energy * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s)
         test = c.test_accuracy
         return BatchResult(
-            config_ids=tuple(cfg.config_id() for cfg in cfgs),
+            config_ids=ids,
             epochs=t,
             val_accuracy=_readonly(np.ascontiguousarray(c.val_accuracy[:, -1])),
             test_accuracy=None if test is None else _readonly(np.ascontiguousarray(test[:, -1])),
@@ -367,3 +378,62 @@ class Benchmark(ABC):
             "card": self.card.to_dict(),
             "provenance": self.provenance.to_dict(),
         }
+
+
+def load(
+    name: str,
+    kind: str = "surrogate",
+    revision: str | None = None,
+    cache_dir: str | None = None,
+    offline: bool | None = None,
+) -> Benchmark:
+    """Load benchmark ``name`` (``"nb101-7v"`` or ``"regnet-hpo-cifar10"``).
+
+    With ``revision=None`` the default embedded in the wheel is used (no network); if the wheel
+    has none, the revision this eabench release pins on the Hub. With a ``revision`` (a commit of
+    the benchmark's Hub repo) the artifact is downloaded into the Hugging Face cache (or found
+    there) and verified against its manifest's sha256.
+
+    Args:
+        name: benchmark name.
+        kind: ``"surrogate"`` (predictions for any config) or ``"table"`` (measured configs only,
+            with their measured values, flagged ``MEASURED``).
+        revision: Hub commit of the artifact; None for the embedded/pinned default.
+        cache_dir: Hugging Face cache folder (default: the standard one).
+        offline: only use the cache (default: ``HF_HUB_OFFLINE``).
+
+    Raises:
+        UnknownBenchmarkError: unknown name, or no artifact available (the message says how to
+            download or build one).
+        NotCachedError: offline and the revision is not cached (names the command to run).
+    """
+    from eabench import hub, registry
+    from eabench.errors import UnknownBenchmarkError
+
+    if kind not in ("surrogate", "table"):
+        raise InvalidArgumentError.for_field("kind", kind, "must be 'surrogate' or 'table'")
+    spec = registry.get_spec(name)
+    if revision is None:
+        folder = registry.embedded_dir(spec)
+        if folder is not None:
+            return registry.from_artifact(folder, kind=kind, name=spec.name, source="embedded")
+        if spec.hub_revision is None:
+            raise UnknownBenchmarkError(
+                f"{name}: no artifact available: {spec.how_to_get}",
+                field="name",
+                value=name,
+                rule="needs an artifact",
+            )
+        revision = spec.hub_revision
+    folder, commit = hub.fetch(
+        spec.hub_repo, revision, name=spec.name, cache_dir=cache_dir, offline=offline
+    )
+    return registry.from_artifact(
+        folder,
+        kind=kind,
+        name=spec.name,
+        source="hub",
+        hub_repo=spec.hub_repo,
+        hub_revision=commit,
+        verify=False,  # fetch() verified every file against the manifest
+    )

@@ -70,8 +70,10 @@ class SurrogateBenchmark(Benchmark):
         code = outside.astype(np.int8) + 2 * uncertain.astype(np.int8)
         return tuple(table[i] for i in code.tolist())
 
-    def _predict_batch(self, configs: Sequence[Any], epochs: np.ndarray) -> Prediction:
-        features = self.space.encode(configs)
+    def _predict_batch(
+        self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
+    ) -> Prediction:
+        features = self._cache.features(configs)
         curves = self.surrogate.predict(features, epochs)
         unc: dict[str, np.ndarray] = {}
         if curves.val_accuracy_std is not None:
@@ -92,11 +94,10 @@ class TableBenchmark(Benchmark):
         self.table = table
         self.surrogate = surrogate
 
-    def _rows(self, configs: Sequence[Any]) -> np.ndarray:
+    def _rows(self, config_ids: Sequence[str]) -> np.ndarray:
         index = self.table.index
-        rows = np.empty(len(configs), dtype=np.int64)
-        for i, cfg in enumerate(configs):
-            cid = cfg.config_id()
+        rows = np.empty(len(config_ids), dtype=np.int64)
+        for i, cid in enumerate(config_ids):
             row = index.get(cid)
             if row is None:
                 raise InvalidConfigError.for_field(
@@ -120,8 +121,10 @@ class TableBenchmark(Benchmark):
             out[name] = vals
         return out
 
-    def _predict_batch(self, configs: Sequence[Any], epochs: np.ndarray) -> Prediction:
-        rows = self._rows(configs)
+    def _predict_batch(
+        self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
+    ) -> Prediction:
+        rows = self._rows(config_ids)
         vals = self._lookup(rows, epochs)
         needed = ["val_accuracy", "train_time_s"] + [ENERGY_PREFIX + m for m in self.meters]
         if "test_accuracy" in vals:
@@ -138,7 +141,7 @@ class TableBenchmark(Benchmark):
                     f"{name} was not measured there for every asked config "
                     f"(measured at epochs {measured}); use kind='surrogate'",
                 )
-            pred = self.surrogate.predict(self.space.encode(configs), epochs)
+            pred = self.surrogate.predict(self._cache.features(configs), epochs)
             filled = {
                 "val_accuracy": pred.val_accuracy,
                 "train_time_s": pred.train_time_s,

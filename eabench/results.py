@@ -64,6 +64,26 @@ FLAG_DESCRIPTIONS: Final[Mapping[str, str]] = {
 }
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equality that compares numpy arrays by value (shape and elements) and recurses into maps."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b))
+        )
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _records_equal(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    return all(_same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+
+
 # ----------------------------------------------------------------------------- metadata
 @dataclass(frozen=True, slots=True)
 class MetricInfo:
@@ -236,6 +256,11 @@ class Curve:
     energy_j: np.ndarray
     train_time_s: np.ndarray
 
+    def __eq__(self, other: object) -> bool:
+        return _records_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (lists of floats)."""
         return {
@@ -371,6 +396,11 @@ class BatchResult:
 
     def __len__(self) -> int:
         return len(self.config_ids)
+
+    def __eq__(self, other: object) -> bool:
+        return _records_equal(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (lists per field)."""
