@@ -13,6 +13,7 @@ stores pure functions of the config.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,10 +75,8 @@ class ConfigCache:
                 row.flags.writeable = False
                 rows[i] = row
                 if self.capacity:
-                    try:
+                    with contextlib.suppress(TypeError):
                         table[cfgs[i]] = row
-                    except TypeError:
-                        pass
             if self.capacity:
                 self._evict(table)
             if len(missing) == len(cfgs):

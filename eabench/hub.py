@@ -185,7 +185,9 @@ def fetch(
     except errors.LocalEntryNotFoundError as exc:
         if local_only:
             raise _not_cached(label, repo_id, revision) from exc
-        raise HubError(f"could not download {repo_id}@{revision} and it is not cached: {exc}") from exc
+        raise HubError(
+            f"could not download {repo_id}@{revision} and it is not cached: {exc}"
+        ) from exc
     except errors.RevisionNotFoundError as exc:
         raise HubError.for_field("revision", revision, f"does not exist in {repo_id}") from exc
     except errors.RepositoryNotFoundError as exc:
@@ -306,9 +308,7 @@ def cache_clear(cache_dir: str | Path | None = None, repo_id: str | None = None)
     info = _scan(cache_dir)
     if info is None:
         return 0
-    commits = [
-        a.commit for a in cache_list(cache_dir) if repo_id is None or a.repo_id == repo_id
-    ]
+    commits = [a.commit for a in cache_list(cache_dir) if repo_id is None or a.repo_id == repo_id]
     if not commits:
         return 0
     strategy = info.delete_revisions(*commits)

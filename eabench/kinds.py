@@ -73,6 +73,7 @@ class SurrogateBenchmark(Benchmark):
     def _predict_batch(
         self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
     ) -> Prediction:
+        del config_ids  # the surrogate needs features only
         features = self._cache.features(configs)
         curves = self.surrogate.predict(features, epochs)
         unc: dict[str, np.ndarray] = {}

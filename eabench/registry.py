@@ -79,9 +79,9 @@ BENCHMARKS: Mapping[str, BenchmarkSpec] = MappingProxyType(
             hub_revision=None,
             embedded="nb101-7v",
             how_to_get=(
-                "the default artifact ships inside the eabench wheel (eabench/_artifacts/nb101-7v); "
-                "reinstall eabench, or download a published one with "
-                "`eabench download nb101-7v --revision <commit>`, or build one with "
+                "the default artifact ships inside the eabench wheel "
+                "(eabench/_artifacts/nb101-7v); reinstall eabench, or download a published one "
+                "with `eabench download nb101-7v --revision <commit>`, or build one with "
                 "`eabench train surrogates/recipes/nb101-7v.toml`"
             ),
         ),
@@ -187,6 +187,22 @@ def _meters(manifest: Mapping[str, Any], ids: tuple[str, ...]) -> dict[str, Mete
     return out
 
 
+def _calibration(cal: Any) -> Calibration | None:
+    if not cal:
+        return None
+    try:
+        return Calibration(
+            calibration_id=str(cal["calibration_id"]),
+            p_off_lo_w=float(cal["p_off_lo_w"]),
+            p_off_hi_w=float(cal["p_off_hi_w"]),
+            delta_on=float(cal.get("delta_on", 0.0)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArtifactError.for_field(
+            "manifest.calibration", cal, "needs calibration_id, p_off_lo_w, p_off_hi_w"
+        ) from exc
+
+
 def from_artifact(
     path: str | Path,
     *,
@@ -207,7 +223,8 @@ def from_artifact(
         kind: ``"surrogate"`` or ``"table"``.
         name: benchmark name; defaults to the manifest's ``benchmark`` or ``name``.
         space, fidelity: override the registered ones (needed for unregistered benchmarks).
-        loader: turns the folder into a ``Surrogate``; default ``surrogates.artifact.load_artifact``.
+        loader: turns the folder into a ``Surrogate`` (default:
+            ``eabench.surrogates.artifact.load_artifact``).
         source, hub_repo, hub_revision: recorded in the provenance.
         verify: check every file's sha256 against the manifest first.
     """
@@ -229,7 +246,9 @@ def from_artifact(
         space = _make_space(spec.space)
     if fidelity is None:
         if spec is None:
-            raise InvalidArgumentError.for_field("fidelity", None, "required for unknown benchmarks")
+            raise InvalidArgumentError.for_field(
+                "fidelity", None, "required for unknown benchmarks"
+            )
         fidelity = spec.fidelity
     surrogate = (loader or _default_loader)(folder)
     table = None
@@ -276,7 +295,7 @@ def from_artifact(
         ),
         "meters": meters,
         "base_flags": frozenset({SIMULATED}) if simulated else frozenset(),
-        "calibration": None if not cal else Calibration(**cal),
+        "calibration": _calibration(cal),
         "observed_epochs": None if not observed else (int(observed[0]), int(observed[1])),
     }
     if kind == "table":

@@ -51,7 +51,9 @@ class MeasuredTable:
     def measured_epochs(self, name: str) -> list[int]:
         """Epoch counts at which field ``name`` was measured for at least one config."""
         arr = self.values[name]
-        return [int(e) for e, ok in zip(self.epochs, ~np.all(np.isnan(arr), axis=0)) if ok]
+        return [
+            int(e) for e, ok in zip(self.epochs, ~np.all(np.isnan(arr), axis=0), strict=False) if ok
+        ]
 
 
 def read_table(path: str | Path) -> MeasuredTable:
@@ -61,7 +63,9 @@ def read_table(path: str | Path) -> MeasuredTable:
         with np.load(p, allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as exc:
-        raise ArtifactError.for_field("table", str(p), f"is not a readable npz file ({exc})") from exc
+        raise ArtifactError.for_field(
+            "table", str(p), f"is not a readable npz file ({exc})"
+        ) from exc
     for key in ("config_id", "epochs", "val_accuracy"):
         if key not in data:
             raise ArtifactError.for_field("table", str(p), f"has no {key!r} array")

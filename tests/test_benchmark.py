@@ -79,7 +79,9 @@ def test_values_are_the_surrogates_predictions(bench: Any, cells: Any) -> None:
     raw = bench.surrogate.predict(NB101Space().encode([cell]), np.array([4.0, 12.0, 36.0]))
     np.testing.assert_allclose(res.curve.val_accuracy, raw.val_accuracy[0])
     np.testing.assert_allclose(res.curve.train_time_s, raw.train_time_s[0])
-    assert res.energy_by_meter["gpu.nvml_counter"].energy_j == raw.energy_j["gpu.nvml_counter"][0, -1]
+    assert (
+        res.energy_by_meter["gpu.nvml_counter"].energy_j == raw.energy_j["gpu.nvml_counter"][0, -1]
+    )
     assert res.uncertainty["val_accuracy_std"] == pytest.approx(0.01)
 
 
@@ -138,7 +140,9 @@ def test_query_batch_equals_a_loop_of_query(bench: Any, cells: Any, epochs: int)
         for m, est in res.energy_by_meter.items():
             assert batch.energy_j_by_meter[m][i] == pytest.approx(est.energy_j, rel=1e-12)
         assert batch.flags[i] == res.flags
-        assert batch.uncertainty["energy_j_std"][i] == pytest.approx(res.uncertainty["energy_j_std"])
+        assert batch.uncertainty["energy_j_std"][i] == pytest.approx(
+            res.uncertainty["energy_j_std"]
+        )
     json.dumps(batch.to_dict())
 
 
@@ -254,6 +258,7 @@ def test_load_names_and_missing_artifacts() -> None:
     with pytest.raises(UnknownBenchmarkError) as info:
         eabench.load("regnet-hpo-cifar10")
     msg = str(info.value)
-    assert "eabench download regnet-hpo-cifar10" in msg and "eabench train" in msg
+    assert "eabench download regnet-hpo-cifar10" in msg
+    assert "eabench train" in msg
     with pytest.raises(InvalidArgumentError, match="kind"):
         eabench.load("nb101-7v", kind="live")

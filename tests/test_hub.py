@@ -76,7 +76,8 @@ def test_good_download_then_offline_and_cache_commands(
     with open(blob, "ab") as fh:
         fh.write(b"tampered")
     [(_, problem)] = hub.cache_verify(cache)
-    assert problem is not None and "weights.npz" in problem
+    assert problem is not None
+    assert "weights.npz" in problem
     assert hub.cache_clear(cache) > 0
     assert hub.cache_list(cache) == []
 
