@@ -11,7 +11,9 @@ Manifest fields the query API reads (all optional except ``files``; see docs/que
 training_data_flags, flag_notes}``), ``training_support`` (``{feature_min, feature_max}``),
 ``uncertainty_thresholds`` (``{val_accuracy_std, energy_rel_std}``), ``calibration``
 (``{calibration_id, p_off_lo_w, p_off_hi_w, delta_on}``), ``observed_epochs`` (``[lo, hi]``),
-``table`` (file name of the measured table, default ``table.npz``).
+``table`` (file name of the measured table, default ``table.npz``). The names written by
+``eabench.surrogates.artifact`` are accepted too: ``space_name``, ``data_id``, ``metrics``, and
+``meters`` entries ``{trained_on, pue_removed}``.
 """
 
 from __future__ import annotations
@@ -173,10 +175,17 @@ def _meters(manifest: Mapping[str, Any], ids: tuple[str, ...]) -> dict[str, Mete
     out = {}
     for m in ids:
         info = raw.get(m) or {}
-        notes = info.get("flag_notes") or {}
+        if not isinstance(info, Mapping):
+            info = {"description": str(info)}
+        notes = dict(info.get("flag_notes") or {})
+        if info.get("pue_removed"):
+            notes.setdefault(
+                "PUE_REMOVED",
+                f"the PUE in the training data was divided out: {info['pue_removed']}",
+            )
         out[m] = MeterProvenance(
             meter=m,
-            description=str(info.get("description", "")),
+            description=str(info.get("description", info.get("trained_on", ""))),
             method=str(info.get("method", "unknown")),
             sample_period_s=info.get("sample_period_s"),
             pue_applied=info.get("pue_applied"),
@@ -238,7 +247,12 @@ def from_artifact(
     manifest, manifest_sha = read_manifest(folder)
     if verify:
         verify_folder(folder, manifest)
-    bench_name = name or str(manifest.get("benchmark", manifest.get("name", folder.name)))
+    bench_name = name or str(
+        manifest.get("benchmark")
+        or manifest.get("space_name")
+        or manifest.get("name")
+        or folder.name
+    )
     spec = BENCHMARKS.get(bench_name)
     if space is None:
         if spec is None:
@@ -253,13 +267,14 @@ def from_artifact(
     surrogate = (loader or _default_loader)(folder)
     table = None
     if kind == "table":
-        table_name = str(manifest.get("table", "table.npz"))
+        table_name = manifest.get("table")
+        table_name = table_name if isinstance(table_name, str) else "table.npz"
         if not (folder / table_name).is_file():
             raise ArtifactError.for_field("table", str(folder / table_name), "does not exist")
         table = read_table(folder / table_name)
     meters = _meters(manifest, meter_order(surrogate, table))
     simulated = bool(manifest.get("simulated", False)) or any(m.simulated for m in meters.values())
-    data = manifest.get("training_data", "")
+    data = manifest.get("training_data", manifest.get("data_id", ""))
     data_id = str(data.get("id", "")) if isinstance(data, Mapping) else str(data)
     cal = manifest.get("calibration")
     observed = manifest.get("observed_epochs")
@@ -274,7 +289,7 @@ def from_artifact(
             dataset=str(manifest.get("dataset", spec.dataset if spec else "")),
             training_data=data,
             split=manifest.get("split", "not stated in the manifest"),
-            held_out_metrics=dict(manifest.get("held_out_metrics", {})),
+            held_out_metrics=dict(manifest.get("held_out_metrics", manifest.get("metrics", {}))),
             licence=str(manifest.get("licence", manifest.get("license", "not stated"))),
             citation=str(manifest.get("citation", "")),
             notes=str(manifest.get("notes", "")),
