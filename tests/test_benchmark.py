@@ -262,3 +262,18 @@ def test_load_names_and_missing_artifacts() -> None:
     assert "eabench train" in msg
     with pytest.raises(InvalidArgumentError, match="kind"):
         eabench.load("nb101-7v", kind="live")
+
+
+def test_known_meter_notes_fill_manifests_without_flags(tmp_path: Path, cells: Any) -> None:
+    folder = write_fake_artifact(
+        tmp_path / "a",
+        n_features=N_FEATURES,
+        meters={"carbontracker": {"trained_on": "EC-NAS 7V, 4,310 cells", "pue_removed": 1.59}},
+    )
+    res = from_artifact(folder, loader=load_fake).query(cells[0][0], 4)
+    prov = res.energy_by_meter["carbontracker"].provenance
+    assert {"UNDER_SAMPLED", "PUE_REMOVED"} <= res.flags
+    assert "PUE_APPLIED" not in res.flags
+    assert prov.sample_period_s == 10.0 and prov.pue_applied is None
+    assert prov.description.startswith("EC-NAS 7V, 4,310 cells; EC-NAS training energy")
+    assert res.energy_by_meter["gpu.nvml_counter"].provenance.training_data_flags == frozenset()
