@@ -297,3 +297,16 @@ def test_batch_equals_loop_property(tmp_path_factory: Any, seeds: list[int], epo
         assert batch.energy_j[i] == pytest.approx(res.energy_j, rel=1e-12)
         assert batch.val_accuracy[i] == pytest.approx(res.val_accuracy, rel=1e-12)
         assert res.curve.epochs[-1] == epochs
+
+
+def test_dict_configs_are_memoised_but_still_validated(bench: Any, cells: Any) -> None:
+    d = cells[3][0].to_dict()
+    first = bench.query(d, 12)
+    assert bench.query(json.loads(json.dumps(d)), 12) == first
+    bad = json.loads(json.dumps(d))
+    bad["ops"][1] = "conv5x5"
+    with pytest.raises(InvalidConfigError, match="conv5x5"):
+        bench.query(bad, 12)
+    with pytest.raises(InvalidConfigError):
+        bench.query(bad, 12)  # errors are not memoised
+    assert bench.query({**d, "matrix": np.array(d["matrix"])}, 12) == first
