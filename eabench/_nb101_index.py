@@ -80,11 +80,19 @@ def cell_key(cell: Cell) -> int:
     return key
 
 
-def data_keys(matrices: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Keys (int64) of padded rows ``(n, 7, 7)`` / ``(n, 7)``, as :func:`cell_key` builds them."""
-    bits = (matrices[:, _IU, _JU].astype(np.int64) << np.arange(len(_IU), dtype=np.int64)).sum(1)
-    code = (labels[:, 1 : _N - 1].astype(np.int64) + 3) << (3 * np.arange(_N - 2, dtype=np.int64))
-    keys: np.ndarray = bits | (code.sum(axis=1) << _LAB_SHIFT)
+def data_keys(matrices: np.ndarray, labels: np.ndarray, chunk: int = 16384) -> np.ndarray:
+    """Keys (int64) of padded rows ``(n, 7, 7)`` / ``(n, 7)``, as :func:`cell_key` builds them.
+
+    Computed in chunks so that the temporaries stay small (a few MB) for the full space.
+    """
+    n = len(labels)
+    keys = np.empty(n, dtype=np.int64)
+    adj_shift = np.arange(len(_IU), dtype=np.int64)
+    lab_shift = 3 * np.arange(_N - 2, dtype=np.int64) + _LAB_SHIFT
+    for s in range(0, n, chunk):
+        m = matrices[s : s + chunk, _IU, _JU].astype(np.int64)
+        lab = labels[s : s + chunk, 1 : _N - 1].astype(np.int64) + 3
+        keys[s : s + chunk] = (m << adj_shift).sum(axis=1) | (lab << lab_shift).sum(axis=1)
     return keys
 
 
