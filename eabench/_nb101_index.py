@@ -40,9 +40,9 @@ _LAB_SHIFT = 21
 _FEATURES_VERSION = 1
 
 
-def _row_bits() -> dict[tuple[int, tuple[int, ...]], int]:
-    """(vertex a, its matrix row) -> adjacency bits of the padded form, for every V and row."""
-    out: dict[tuple[int, tuple[int, ...]], int] = {}
+def _row_bits() -> list[dict[tuple[int, ...], int]]:
+    """Per vertex a: its matrix row -> adjacency bits of the padded form (every V and row)."""
+    out: list[dict[tuple[int, ...], int]] = [{} for _ in range(_N)]
     for v in range(2, _N + 1):
         pos = [*range(v - 1), _N - 1]
         for a in range(v):
@@ -51,7 +51,7 @@ def _row_bits() -> dict[tuple[int, tuple[int, ...]], int]:
                 for b in range(a + 1, v):
                     if row[b]:
                         bits |= 1 << _BIT_OF[(pos[a], pos[b])]
-                out[(a, row)] = bits
+                out[a][row] = bits
     return out
 
 
@@ -75,8 +75,8 @@ _OPS_CODE = _ops_codes()
 def cell_key(cell: Cell) -> int:
     """36-bit key of the cell's raw padded form: 21 adjacency bits, then 3 bits per interior op."""
     key = _OPS_CODE[cell.ops]
-    for a, row in enumerate(cell.matrix):
-        key |= _ROW_BITS[(a, row)]
+    for row, table in zip(cell.matrix, _ROW_BITS, strict=False):  # V <= 7 rows
+        key |= table[row]
     return key
 
 
