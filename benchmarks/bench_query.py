@@ -15,7 +15,8 @@ For each benchmark (``nb101-7v``, ``regnet-hpo-cifar10``) it measures, each in a
   imported.
 
 Targets (issue 7): p50 <= 50 µs, batch of 10,000 <= 50 ms, cold start <= 0.5 s, RSS <= 150 MB.
-Timings are written, never asserted. Usage::
+Timings are written, never asserted. The machine's load average is recorded with them: on a
+shared 2-core machine other jobs inflate every timing. Usage::
 
     python benchmarks/bench_query.py                       # every registered benchmark
     python benchmarks/bench_query.py --name nb101-7v --n-single 2000
@@ -272,6 +273,7 @@ def main() -> None:
             "numpy": np.__version__,
             "cpu_count": os.cpu_count(),
             "processor": platform.processor() or platform.machine(),
+            "load_average_1_5_15_before": list(os.getloadavg()),
         },
         "targets": {
             "single_query_p50_us": 50,
@@ -281,6 +283,7 @@ def main() -> None:
         },
         "results": [run_one(args, n) for n in names],
     }
+    report["machine"]["load_average_1_5_15_after"] = list(os.getloadavg())
     text = json.dumps(report, indent=2)
     print(text)
     if not args.artifact:
