@@ -116,8 +116,16 @@ def measure(
     # 1. new configs, exact slow path (validation, config id, encoding per config)
     slow = _no_accelerator(_load(name, artifact, loader))
     query["new_config_slow_path"] = _lat_us(lambda c: slow.query(c, t_max), single)
-    query["repeat_config"] = _lat_us(lambda c: slow.query(c, t_max), single)
-    query["repeat_dict_config"] = _lat_us(lambda d: slow.query(d, t_max), dicts)
+    query["repeat_config_answer_cache"] = _lat_us(lambda c: slow.query(c, t_max), single)
+    query["repeat_dict_config_answer_cache"] = _lat_us(lambda d: slow.query(d, t_max), dicts)
+    slow.answer_cache_size = 0
+    slow._answers.clear()
+    query["repeat_config_no_answer_cache"] = _lat_us(lambda c: slow.query(c, t_max), single)
+    # the query layer alone: the same, minus the surrogate's own predict() time
+    cfgs = [slow.space.validate(c) for c in single[:200]]
+    grid = slow._grid(t_max)[0]
+    feats = [slow._cache.features([c]) for c in cfgs]
+    query["surrogate_predict_only"] = _lat_us(lambda x: slow.surrogate.predict(x, grid), feats)
     # 2. new configs with the space accelerator (7V: canonical cells -> precomputed rows)
     fast = _load(name, artifact, loader)
     t0 = time.perf_counter()
@@ -130,7 +138,7 @@ def measure(
     fast_b.query_batch(batch, t_max)
     batches["new_configs_accelerated_ms"] = (time.perf_counter() - t0) * 1e3
     repeats = []
-    for _ in range(5):
+    for _ in range(3):
         t0 = time.perf_counter()
         fast_b.query_batch(batch, t_max)
         repeats.append(time.perf_counter() - t0)

@@ -115,6 +115,8 @@ class Benchmark(ABC):
         self._result_base_flags = base_flags | self.meters[self.primary_meter].training_data_flags
         self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
         self._cache = ConfigCache(space, accelerator=_accelerator_for(space))
+        self._answers: dict[tuple[str, int], QueryResult] = {}
+        self.answer_cache_size = 4096
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, kind={self.kind!r})"
@@ -213,6 +215,9 @@ class Benchmark(ABC):
         if self.fidelity.semantics == "prefix":
             self._check_prefix(cfg, t)
         cid = self._cache.config_id(cfg)
+        answer = self._answers.get((cid, t))
+        if answer is not None:  # the same question again: the same (immutable) answer
+            return answer
         pred = self._predict_batch((cfg,), (cid,), grid)
         c = pred.curves
         flags = self._result_base_flags | fid_flags | pred.flags[0]
@@ -251,7 +256,7 @@ class Benchmark(ABC):
                 energy * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s,
             )
             flags = flags | {HOLISTIC_CALIBRATED}
-        return QueryResult(
+        answer = QueryResult(
             config_id=cid,
             epochs=t,
             val_accuracy=float(c.val_accuracy[0, -1]),
@@ -266,6 +271,11 @@ class Benchmark(ABC):
             flags=flags,
             provenance=self.provenance,
         )
+        if self.answer_cache_size:
+            self._answers[(cid, t)] = answer
+            while len(self._answers) > self.answer_cache_size:
+                del self._answers[next(iter(self._answers))]
+        return answer
 
     def query_batch(self, configs: Sequence[Any], epochs: int) -> BatchResult:
         """``query`` for many configs at one epoch count, as a struct of ``(n,)`` arrays.
