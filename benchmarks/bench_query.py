@@ -292,11 +292,13 @@ def main() -> None:
         "results": [run_one(args, n) for n in names],
     }
     report["machine"]["load_average_1_5_15_after"] = list(os.getloadavg())
+    if args.artifact:
+        report["artifact_folder"] = args.artifact
+        report["loader"] = args.loader or "eabench.surrogates.artifact:load_artifact"
     text = json.dumps(report, indent=2)
     print(text)
-    if not args.artifact:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -342,3 +342,17 @@ def test_table_in_the_7v_artifact_budget_layout(tmp_path: Path, cells: Any) -> N
     assert res108.test_accuracy == 0.77
     assert "PREDICTED_TEST_ACCURACY" not in res108.flags
     assert "PREDICTED_ENERGY_J_CARBONTRACKER" in res108.flags
+
+
+def test_query_batch_in_chunks_gives_the_same_answers(bench: Any, cells: Any) -> None:
+    configs = [c for c, _ in cells]
+    whole = bench.query_batch(configs, 36)
+    bench.batch_chunk = 7
+    parts = bench.query_batch(configs, 36)
+    assert parts.config_ids == whole.config_ids
+    assert parts.flags == whole.flags
+    for name in ("val_accuracy", "test_accuracy", "train_time_s", "energy_j"):
+        np.testing.assert_allclose(getattr(parts, name), getattr(whole, name), rtol=1e-12)
+    np.testing.assert_allclose(
+        parts.uncertainty["energy_j_std"], whole.uncertainty["energy_j_std"], rtol=1e-12
+    )
