@@ -149,7 +149,7 @@ class Benchmark(ABC):
         self._cache = ConfigCache(space, accelerator=_accelerator_for(space))
         self._answers: dict[tuple[str, int], QueryResult] = {}
         self.answer_cache_size = 4096
-        self.batch_chunk = 512
+        self.batch_chunk = 256
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, kind={self.kind!r})"
