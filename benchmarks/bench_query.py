@@ -217,11 +217,12 @@ def cold_start(name: str, artifact: str | None, loader: str | None, repeats: int
     }
 
 
-def run_one(args: argparse.Namespace, name: str) -> Any:
+def run_one(args: argparse.Namespace, name: str, artifact: str | None) -> Any:
+    """Measure benchmark ``name`` (from ``artifact`` if given) in fresh processes."""
     from eabench.errors import EabenchError
 
     try:
-        _load(name, args.artifact, args.loader)
+        _load(name, artifact, args.loader)
     except EabenchError as exc:
         return {"benchmark": name, "status": "not measured", "reason": str(exc)}
     cmd = [
@@ -235,15 +236,15 @@ def run_one(args: argparse.Namespace, name: str) -> Any:
         "--n-batch",
         str(args.n_batch),
     ]
-    if args.artifact:
-        cmd += ["--artifact", args.artifact]
+    if artifact:
+        cmd += ["--artifact", artifact]
     if args.loader:
         cmd += ["--loader", args.loader]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     out = subprocess.run([*cmd, "--rss"], capture_output=True, text=True, check=True, cwd=ROOT)
     result["memory"] = json.loads(out.stdout.strip().splitlines()[-1])
-    result["cold_start"] = cold_start(name, args.artifact, args.loader)
+    result["cold_start"] = cold_start(name, artifact, args.loader)
     result["status"] = "measured"
     return result
 
@@ -254,7 +255,7 @@ def main() -> None:
     p.add_argument("--name", action="append", help="benchmark name (repeatable; default: all)")
     p.add_argument("--n-single", type=int, default=2000)
     p.add_argument("--n-batch", type=int, default=10_000)
-    p.add_argument("--artifact", help="measure this artifact folder instead of the default")
+    p.add_argument("--artifact", help="measure this artifact folder for the first --name")
     p.add_argument("--loader", help="module:function loading --artifact (default: the real one)")
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -289,7 +290,9 @@ def main() -> None:
             "cold_start_s": 0.5,
             "peak_rss_mb": 150,
         },
-        "results": [run_one(args, n) for n in names],
+        "results": [
+            run_one(args, n, args.artifact if i == 0 else None) for i, n in enumerate(names)
+        ],
     }
     report["machine"]["load_average_1_5_15_after"] = list(os.getloadavg())
     if args.artifact:
