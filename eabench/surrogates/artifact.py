@@ -8,7 +8,9 @@ descriptions), ``licence``, ``citation``, ``training`` (recipe, seconds, library
 
 :func:`load_artifact` checks every file's sha256 against the manifest before reading anything
 (:class:`~eabench.errors.ChecksumMismatchError` otherwise) and returns a :class:`Nb101Surrogate`,
-which implements :class:`~eabench.surrogates.base.Surrogate` with numpy only.
+which implements :class:`~eabench.surrogates.base.Surrogate` with numpy only. ``energy_j_std``
+combines the energy ensemble's spread with a residual term (log-residual sd of a member fitted on
+the seed-42 train part and scored on its valid part, stored as ``energy.log_sigma``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from eabench.errors import ArtifactError, ChecksumMismatchError, FidelityError
 from eabench.surrogates.base import CurvePrediction
 from eabench.surrogates.bezier import BezierCurves
+from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_features import cell_features
 from eabench.surrogates.trees import TreeEnsemble
 
@@ -53,13 +56,16 @@ class Nb101Surrogate:
         self._manifest = manifest
         heads = manifest["heads"]
         self._bcs = [TreeEnsemble.from_arrays(dict(weights), f"bcs{k}") for k in range(5)]
-        self._test = TreeEnsemble.from_arrays(dict(weights), "test108")
+        self._test = test_head_from_arrays(weights)
         self._time = TreeEnsemble.from_arrays(dict(weights), "time")
         self._energy = [
             TreeEnsemble.from_arrays(dict(weights), f"energy{k}")
             for k in range(int(heads["energy_members"]))
         ]
         self._pue = float(heads["energy_divide_by"])
+        self._log_sigma = (
+            float(weights["energy.log_sigma"][0]) if "energy.log_sigma" in weights else 0.0
+        )
 
     @property
     def manifest(self) -> Mapping[str, Any]:
@@ -112,7 +118,9 @@ class Nb101Surrogate:
             train_time_s=time_per_epoch_s[:, None] * ep[None, :],
             energy_j={meter: cum.mean(axis=0)},
             val_accuracy_std=None,
-            energy_j_std={meter: cum.std(axis=0)},
+            energy_j_std={
+                meter: np.sqrt(cum.var(axis=0) + (cum.mean(axis=0) * self._log_sigma) ** 2)
+            },
             clipped=clipped,
         )
 

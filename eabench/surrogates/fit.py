@@ -9,8 +9,8 @@ the 862 seed-42 test cells (all of which have multi-budget labels). Heads:
   validation accuracies at 4/12/36/108 (:func:`eabench.surrogates.bezier.fit_bezier`), one GBDT
   per label (4 control y's and ``log gamma``), trained on the multi-budget cells. Baseline on the
   same split: one GBDT per budget.
-* **test accuracy at 108**: GBDT on every other cell's NB101 test accuracy; the predicted test
-  curve is the val curve shifted by (test head - val curve at 108).
+* **test accuracy at 108**: MLP (or GBDT, recipe switch) on every other cell's NB101 test
+  accuracy; the predicted test curve is the val curve shifted by (test head - val curve at 108).
 * **time**: GBDT of log NB101 108-epoch TPU training time (multi-budget cells); per-epoch time =
   time / 108 (decision: NB101's TPU time covers the 7V space; EC-NAS GPU time exists only for
   <= 5-vertex cells).
@@ -32,11 +32,12 @@ from scipy import stats
 
 from eabench.errors import DatasetError
 from eabench.surrogates.bezier import BezierCurves, fit_bezier
-from eabench.surrogates.nb101_features import FEATURE_NAMES, cell_features
+from eabench.surrogates.heads import test_head_from_arrays
+from eabench.surrogates.nb101_features import cell_features
 from eabench.surrogates.sources import PUE_ECNAS, Nb101Data
 from eabench.surrogates.trees import TreeEnsemble, arrays_from_xgboost_json
 
-__all__ = ["BUDGETS", "FitResult", "regression_metrics", "train_nb101_7v"]
+__all__ = ["BUDGETS", "FitResult", "fit_scaled_mlp", "regression_metrics", "train_nb101_7v"]
 
 BUDGETS = np.array([4.0, 12.0, 36.0, 108.0])
 
@@ -98,19 +99,61 @@ def _ecnas_mlp(x: np.ndarray, y: np.ndarray, xt: np.ndarray, epochs: int, seed: 
         return out.astype(np.float64)
 
 
-def _ecnas_inputs(encoded: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """EC-NAS's 36 inputs: 28 upper-triangle adjacency entries (with diagonal), 7 op codes,
-    params/1e6."""
-    a6 = np.zeros((encoded.shape[0], 7, 7))
-    iu = np.triu_indices(7, k=1)
-    a6[:, iu[0], iu[1]] = encoded[:, :21]
-    code = np.zeros((encoded.shape[0], 7))
-    code[:, 0], code[:, 6] = 1, 5
-    oh = encoded[:, 21:36].reshape(-1, 5, 3)
-    code[:, 1:6] = oh @ np.array([3.0, 2.0, 4.0])  # conv3x3 3, conv1x1 2, maxpool 4 (0 = pad)
-    return np.column_stack(
-        [a6[:, np.triu_indices(7)[0], np.triu_indices(7)[1]], code, params / 1e6]
-    )
+def fit_scaled_mlp(
+    x: np.ndarray, y: np.ndarray, seed: int, cfg: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], Any]:
+    """MLP head (GELU, AdamW, one-cycle LR, Huber on the standardised target, shuffled batches,
+    best epoch on a random validation part). Returns npz arrays and the float64 torch net."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x_mean, x_std = x.mean(0), x.std(0) + 1e-9
+    y_mean, y_std = float(y.mean()), float(y.std())
+    xt = torch.tensor((x - x_mean) / x_std, dtype=torch.float32)
+    yt = torch.tensor((y - y_mean) / y_std, dtype=torch.float32)
+    perm = rng.permutation(len(y))
+    n_val = int(len(y) * float(cfg.get("val_fraction", 0.05)))
+    val, tr = torch.from_numpy(perm[:n_val]), torch.from_numpy(perm[n_val:])
+    sizes = [x.shape[1], *[int(h) for h in cfg["hidden"]], 1]
+    layers: list[torch.nn.Module] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.GELU())
+    net = torch.nn.Sequential(*layers)
+    epochs, batch = int(cfg["epochs"]), int(cfg.get("batch_size", 512))
+    lr = float(cfg.get("lr", 2e-3))
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=float(cfg.get("wd", 1e-5)))
+    steps = epochs * ((tr.numel() + batch - 1) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    best, state = np.inf, None
+    for _ in range(epochs):
+        order = tr[torch.randperm(tr.numel(), generator=gen)]
+        for i in range(0, order.numel(), batch):
+            b = order[i : i + batch]
+            opt.zero_grad()
+            loss = torch.nn.functional.huber_loss(net(xt[b])[:, 0], yt[b])
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+            sched.step()
+        with torch.no_grad():
+            v = float(torch.nn.functional.huber_loss(net(xt[val])[:, 0], yt[val]))
+        if v < best:
+            best, state = v, {k: t.clone() for k, t in net.state_dict().items()}
+    if state is not None:
+        net.load_state_dict(state)
+    net = net.double()
+    lin = [m for m in net if isinstance(m, torch.nn.Linear)]
+    arrays = {
+        "test108.x_mean": x_mean,
+        "test108.x_std": x_std,
+        "test108.y_mean_std": np.array([y_mean, y_std]),
+        **{f"test108.w{i}": m.weight.detach().numpy().T.copy() for i, m in enumerate(lin)},
+        **{f"test108.b{i}": m.bias.detach().numpy().copy() for i, m in enumerate(lin)},
+    }
+    return arrays, net
 
 
 def _positions(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -150,17 +193,24 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
     log_p = np.stack(preds)
     true = data.energy_4ep_wh[data.split["test"]]
     pm = np.exp(log_p).mean(axis=0)
-    sd = np.exp(log_p).std(axis=0)
+    # predictive sd = ensemble spread + a residual term: the log-residual sd of one member fitted
+    # on the train part and scored on the valid part (the spread alone is far too narrow)
+    probe = _xgb(
+        xe[data.split["train"]], ye[data.split["train"]], seed, dict(recipe["energy"]["xgb"])
+    )
+    log_sigma = float(np.std(ye[data.split["valid"]] - probe.predict(xe[data.split["valid"]])))
+    weights["energy.log_sigma"] = np.array([log_sigma])
+    sd = np.sqrt(np.exp(log_p).var(axis=0) + (pm * log_sigma) ** 2)
     metrics["energy_4ep_wh_seed42_test"] = {
         **regression_metrics(pm, true),
         "calibration_within_1sd": float(np.mean(np.abs(pm - true) <= sd)),
         "calibration_within_2sd": float(np.mean(np.abs(pm - true) <= 2 * sd)),
+        "residual_log_sigma_from_valid": log_sigma,
     }
     secs["energy"] = time.perf_counter() - t0
-    if recipe["energy"].get("reproduce_ecnas_mlp", True):
+    if recipe["energy"].get("reproduce_ecnas_mlp", True) and data.ecnas_inputs is not None:
         t0 = time.perf_counter()
-        params = 10 ** feats[data.en_index, FEATURE_NAMES.index("log10_params")]
-        xin = _ecnas_inputs(data.encoded[data.en_index], params)
+        xin = data.ecnas_inputs
         tr = data.split["train"]
         p = _ecnas_mlp(
             xin[tr],
@@ -220,11 +270,19 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
 
     # test accuracy at 108 on all other cells ----------------------------------------------
     t0 = time.perf_counter()
-    test_tree = _xgb(feats[~held], data.test_acc_108[~held], seed, dict(recipe["test108"]["xgb"]))
-    weights.update(test_tree.to_arrays("test108"))
-    metrics["test_acc_108_f_cells"] = regression_metrics(
-        test_tree.predict(feats[is_f]), data.test_acc_108[is_f]
-    )
+    if recipe["test108"].get("model", "xgb") == "mlp":
+        arrays, _net = fit_scaled_mlp(
+            feats[~held], data.test_acc_108[~held], seed, recipe["test108"]
+        )
+        weights.update(arrays)
+        pred_f = test_head_from_arrays(weights).predict(feats[is_f])
+    else:
+        test_tree = _xgb(
+            feats[~held], data.test_acc_108[~held], seed, dict(recipe["test108"]["xgb"])
+        )
+        weights.update(test_tree.to_arrays("test108"))
+        pred_f = test_tree.predict(feats[is_f])
+    metrics["test_acc_108_f_cells"] = regression_metrics(pred_f, data.test_acc_108[is_f])
     secs["test108"] = time.perf_counter() - t0
 
     table = {

@@ -141,16 +141,25 @@ class BezierCurveSurrogate:
     mlp: dict[str, Any] = field(default_factory=dict)
     xgb: dict[str, Any] = field(default_factory=dict)
 
-    def fit(self, x: np.ndarray, curves: list[np.ndarray]) -> BezierCurveSurrogate:
-        """Fit on features ``x`` ``(c, d)`` and one observed curve per config (epochs 1..T_i).
+    def fit(
+        self, x: np.ndarray, curves: list[np.ndarray], epochs: np.ndarray | None = None
+    ) -> BezierCurveSurrogate:
+        """Fit on features ``x`` ``(c, d)`` and one observed curve per config.
 
-        Curves of equal length are fitted together; ``t_last`` of each config is its length.
+        Without ``epochs``, curve i is observed at epochs 1..T_i (curves of equal length are
+        fitted together; ``t_last`` of each config is its length). With ``epochs`` (e.g. the 7V
+        budgets 4/12/36/108 on a log axis) every curve is observed at those epochs.
         """
         if self.regressor not in ("mlp", "xgb"):
             raise InvalidArgumentError.for_field("regressor", self.regressor, "mlp or xgb")
         x = np.asarray(x, np.float64)
         lengths = np.array([len(c) for c in curves])
         labels = np.zeros((x.shape[0], self.degree + 2))
+        self.t_first_ = 1.0 if epochs is None else float(epochs[0])
+        if epochs is not None:
+            fitted = fit_bezier(epochs, np.stack(curves), self.degree, axis=self.axis)
+            labels[:] = np.column_stack([fitted.y, np.log(fitted.gamma)])
+            lengths = lengths[:0]
         for t in np.unique(lengths):
             idx = np.flatnonzero(lengths == t)
             fitted = fit_bezier(
@@ -196,7 +205,10 @@ class BezierCurveSurrogate:
         lab = self.predict_labels(x)
         t_last = np.asarray(t_last, np.float64)
         vals = np.stack(
-            [BezierCurves(m[:, :-1], np.exp(m[:, -1]), 1.0, t_last, self.axis)(epochs) for m in lab]
+            [
+                BezierCurves(m[:, :-1], np.exp(m[:, -1]), self.t_first_, t_last, self.axis)(epochs)
+                for m in lab
+            ]
         )
         return vals.mean(0), vals.std(0)
 

@@ -22,7 +22,7 @@ from eabench.errors import DatasetError
 from eabench.spaces.nb101 import canonical_padded, encode_padded
 from eabench.spaces.nb101.cell import hash_module
 
-__all__ = ["PUE_ECNAS", "Nb101Data", "enumerate_cells", "load_nb101_7v"]
+__all__ = ["PUE_ECNAS", "Nb101Data", "ecnas_mlp_inputs", "enumerate_cells", "load_nb101_7v"]
 
 PUE_ECNAS = 1.59
 
@@ -51,6 +51,23 @@ class Nb101Data:
     en_index: np.ndarray
     energy_4ep_wh: np.ndarray
     split: dict[str, np.ndarray]
+    ecnas_inputs: np.ndarray | None = None
+
+
+_ECNAS_CODE = {-3: 0, -1: 1, 1: 2, 0: 3, 2: 4, -2: 5}
+
+
+def ecnas_mlp_inputs(matrix: np.ndarray, ops: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """EC-NAS MLP inputs exactly as surrogate-ec-nasbench builds them from ``7v_data.pt``.
+
+    ``adj[np.triu_indices(7)]`` (28 entries, diagonal included) of the matrix padded at the end,
+    the 7 op codes (0 pad, 1 input, 2 conv1x1, 3 conv3x3, 4 maxpool, 5 output) as floats, and
+    params / 1e6: ``(n, 36)``.
+    """
+    iu = np.triu_indices(7)
+    adj = np.asarray(matrix, np.float64)[:, iu[0], iu[1]]
+    codes = np.vectorize(_ECNAS_CODE.__getitem__)(np.asarray(ops)).astype(np.float64)
+    return np.column_stack([adj, codes, np.asarray(params, np.float64) / 1e6])
 
 
 def enumerate_cells(out: Path) -> None:
@@ -122,6 +139,8 @@ def load_nb101_7v(dataset: Path, cells_npz: Path) -> Nb101Data:
     en_index = _rows(hashes, np.asarray(ec.config_ids).astype(str), "ecnas_7v")
     mb_index = _rows(hashes, np.asarray(lab.config_ids).astype(str), "nb101_labels")
     energy = ec.energy
+    if ec.configs is None:
+        raise DatasetError.for_field("ecnas_7v", "configs", "table must hold cell configs")
     if energy is None:
         raise DatasetError.for_field("ecnas_7v", "energy", "table must hold energy")
     if not np.all(energy.mask[:, 0, 0]):
@@ -140,6 +159,9 @@ def load_nb101_7v(dataset: Path, cells_npz: Path) -> Nb101Data:
         en_index=en_index,
         energy_4ep_wh=np.asarray(energy.energy_j[:, 0, 0], np.float64) / 3600.0,
         split={k: np.asarray(v) for k, v in ec.split_indices("ecnas_seed42").items()},
+        ecnas_inputs=ecnas_mlp_inputs(
+            ec.configs.matrix, ec.configs.ops, ec.static["params"].values
+        ),
     )
 
 

@@ -135,3 +135,27 @@ def test_numpy_inference_equals_xgboost_within_1e6():
     model = xgb.XGBRegressor(n_estimators=50, max_depth=4, n_jobs=1).fit(x, y)
     trees = arrays_from_xgboost_json(model.get_booster().save_raw("json"))
     np.testing.assert_allclose(trees.predict(x), model.predict(x), rtol=1e-6)
+
+
+def test_mlp_head_numpy_equals_torch_within_1e6():
+    import torch
+
+    from eabench.surrogates.fit import fit_scaled_mlp
+    from eabench.surrogates.heads import test_head_from_arrays
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 7))
+    y = np.tanh(x[:, 0]) + 0.1 * x[:, 1]
+    cfg = {"hidden": [16, 8], "epochs": 3, "batch_size": 64, "lr": 0.01}
+    arrays, net = fit_scaled_mlp(x, y, 0, cfg)
+    head = test_head_from_arrays(arrays)
+    xs = rng.normal(size=(50, 7))
+    with torch.no_grad():
+        z = torch.tensor((xs - arrays["test108.x_mean"]) / arrays["test108.x_std"])
+        ref = (
+            net(z)[:, 0].numpy() * arrays["test108.y_mean_std"][1] + arrays["test108.y_mean_std"][0]
+        )
+    np.testing.assert_allclose(head.predict(xs), ref, rtol=1e-6)
+    again, _ = fit_scaled_mlp(x, y, 0, cfg)
+    for k in arrays:
+        np.testing.assert_array_equal(arrays[k], again[k])

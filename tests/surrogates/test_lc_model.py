@@ -30,7 +30,7 @@ def _simulated_regnet(n: int, seed: int) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def test_bcs_mlp_and_xgb_learn_simulated_curves_and_beat_the_mean():
-    x, curves = _simulated_regnet(300, 0)
+    x, curves = _simulated_regnet(160, 0)
     xt, ct = _simulated_regnet(60, 1)
     t_last = np.array([len(c) for c in ct], dtype=float)
     truth50 = np.stack([c[:50] for c in ct])
@@ -42,8 +42,8 @@ def test_bcs_mlp_and_xgb_learn_simulated_curves_and_beat_the_mean():
             members=2,
             seed=0,
             hidden=(32, 32),
-            mlp={"max_epochs": 150, "patience": 20, "lr": 3e-3},
-            xgb={"n_estimators": 60, "max_depth": 3},
+            mlp={"max_epochs": 80, "patience": 10, "lr": 3e-3},
+            xgb={"n_estimators": 30, "max_depth": 3},
         ).fit(x, curves)
         mean, std = model.predict(xt, np.arange(1.0, 51.0), t_last)
         assert mean.shape == std.shape == (60, 50)
@@ -83,12 +83,12 @@ def test_training_is_deterministic_with_a_fixed_seed():
 
 def test_baselines_on_fixed_length_curves():
     x, curves = _simulated_regnet(200, 3)
-    keep = [i for i, c in enumerate(curves) if len(c) == 100]
+    keep = [i for i, c in enumerate(curves) if len(c) == 50]
     y = np.stack([curves[i] for i in keep])
     xs = x[keep]
     for model in (
-        PerEpochGBDT(xgb={"n_estimators": 20}),
-        SVDRegressor(rank=3, xgb={"n_estimators": 20}),
+        PerEpochGBDT(xgb={"n_estimators": 8}),
+        SVDRegressor(rank=3, xgb={"n_estimators": 8}),
     ):
         pred = model.fit(xs, y).predict(xs)
         assert pred.shape == y.shape
