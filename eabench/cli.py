@@ -19,7 +19,16 @@ from eabench.errors import EabenchError
 __all__ = ["build_parser", "main"]
 
 # Order is the order shown in --help.
-_COMMANDS: tuple[str, ...] = ("info", "ingest", "meters", "train", "evaluate")
+_COMMANDS: tuple[str, ...] = (
+    "info",
+    "query",
+    "download",
+    "cache",
+    "ingest",
+    "meters",
+    "train",
+    "evaluate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

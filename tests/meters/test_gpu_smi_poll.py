@@ -16,7 +16,7 @@ from eabench.meters.gpu_smi_poll import SmiPollMeter, parse_smi_csv, parse_smi_x
 def test_tracer_loop_undersamples_and_is_flagged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_fake_smi(tmp_path, [150.0, 210.0], latency_s=0.1)
+    write_fake_smi(tmp_path, [150.0, 210.0], latency_s=0.2)
     monkeypatch.setenv("PATH", f"{tmp_path}:{Path('/usr/bin')}:{Path('/bin')}")
     meter = SmiPollMeter()
     assert meter.availability().devices == ("0", "1")
@@ -25,11 +25,11 @@ def test_tracer_loop_undersamples_and_is_flagged(
     r0, r1 = meter.end()
     assert r0.energy_j == pytest.approx(150.0 * r0.duration_s)  # mean power x duration
     assert r1.mean_power_w == pytest.approx(210.0)
-    # each loop: >= 0.1 s sleep + >= 0.1 s query: well under the requested 10 Hz
+    # each loop: >= 0.1 s sleep + >= 0.2 s query, so at most 1 + 1.5 / 0.3 = 6 samples of 15
     assert r0.samples_expected == 15
     assert r0.samples_taken is not None
-    assert 1 <= r0.samples_taken <= 8
-    assert r0.achieved_rate_hz is None or r0.achieved_rate_hz < 5.5
+    assert 1 <= r0.samples_taken <= 6
+    assert r0.achieved_rate_hz is None or r0.achieved_rate_hz < 3.5
     assert r0.integration == "rectangle_mean"
     assert r0.api_call.startswith("nvidia-smi -q -x")
     assert {"SMI_POLLING", "UNDER_SAMPLED", "LOW_SAMPLE_RATIO"} <= flags_for(r0)
