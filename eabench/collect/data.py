@@ -12,8 +12,8 @@ Later loads memory-map the ``.npy`` files.
 
 Splits (:func:`make_splits`): a validation split of ``val_size`` images held out from the training
 images, stratified (``val_size / 10`` per class), drawn with ``split_seed``, so the same seed gives the
-same split on every machine; the test split is CIFAR-10's test set. Optional limits keep the first N
-images of each split (smoke runs). Torch-side loading and augmentation are in
+same split on every machine; the test split is CIFAR-10's test set. Optional limits keep a seeded
+random subset of N images of each split (smoke runs). Torch-side loading and augmentation are in
 :mod:`eabench.collect.gpu_data`.
 """
 
@@ -88,6 +88,7 @@ class Splits:
     test_y: np.ndarray
     train_index: np.ndarray
     val_index: np.ndarray
+    test_index: np.ndarray
 
 
 def find_cifar10_pack(source: Path | None = None) -> Path:
@@ -221,12 +222,20 @@ def load_cifar10(
     )
 
 
-def _limit(name: str, n: int, limit: int | None) -> int:
+def _subset(
+    rng: np.random.Generator, name: str, index: np.ndarray, limit: int | None
+) -> np.ndarray:
+    """``limit`` indices drawn without replacement by ``rng`` (sorted), or all of ``index``.
+
+    The pack stores images grouped by class, so a prefix would not do: the draw keeps a subset
+    close to class-balanced."""
     if limit is None:
-        return n
-    if limit > n:
-        raise InvalidArgumentError.for_field(name, limit, f"exceeds the {n} images available")
-    return limit
+        return index
+    if limit > len(index):
+        raise InvalidArgumentError.for_field(
+            name, limit, f"exceeds the {len(index)} images available"
+        )
+    return np.sort(index[rng.permutation(len(index))[:limit]])
 
 
 def make_splits(
@@ -239,7 +248,8 @@ def make_splits(
 ) -> Splits:
     """Hold out a stratified validation split (``val_size / 10`` images per class) from train.
 
-    The split depends only on ``(labels, val_size, split_seed)``; both parts keep source order.
+    The split depends only on ``(labels, val_size, split_seed)``; limits then draw seeded subsets
+    (``split_seed``) of each split. All index arrays are sorted (source order).
     """
     labels = np.asarray(data.train_y)
     if val_size % 10:
@@ -257,19 +267,19 @@ def make_splits(
     val_index = np.sort(np.concatenate(val_parts)) if val_parts else np.empty(0, np.int64)
     mask = np.ones(len(labels), dtype=bool)
     mask[val_index] = False
-    train_index = np.flatnonzero(mask)
-    train_index = train_index[: _limit("protocol.train_limit", len(train_index), train_limit)]
-    val_index = val_index[: _limit("protocol.val_limit", len(val_index), val_limit)]
-    n_test = _limit("protocol.test_limit", len(data.test_y), test_limit)
+    train_index = _subset(rng, "protocol.train_limit", np.flatnonzero(mask), train_limit)
+    val_index = _subset(rng, "protocol.val_limit", val_index, val_limit)
+    test_index = _subset(rng, "protocol.test_limit", np.arange(len(data.test_y)), test_limit)
     return Splits(
         train_x=np.ascontiguousarray(data.train_x[train_index]),
         train_y=np.ascontiguousarray(labels[train_index]),
         val_x=np.ascontiguousarray(data.train_x[val_index]),
         val_y=np.ascontiguousarray(labels[val_index]),
-        test_x=np.ascontiguousarray(data.test_x[:n_test]),
-        test_y=np.ascontiguousarray(data.test_y[:n_test]),
+        test_x=np.ascontiguousarray(data.test_x[test_index]),
+        test_y=np.ascontiguousarray(np.asarray(data.test_y)[test_index]),
         train_index=train_index,
         val_index=val_index,
+        test_index=test_index,
     )
 
 

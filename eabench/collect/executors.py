@@ -156,10 +156,12 @@ def _run_submitit(
                 for i, job in list(pending.items()):
                     if executor.kind != "submitit-debug" and not job.done():
                         continue
-                    try:
+                    # exception() first: the debug executor's result() would open pdb on error
+                    error = job.exception()
+                    if error is None:
                         done[i] = job.result()
-                    except Exception as exc:  # FailedJobError, UncompletedJobError, ...
-                        done[i] = _failed(chunk[i], exc)
+                    else:  # FailedJobError, UncompletedJobError, or the task's own error
+                        done[i] = _failed(chunk[i], error)
                     del pending[i]
                     bar.update(1)
                 if pending:

@@ -1,0 +1,105 @@
+"""Hardware and software facts recorded in every run log (GPU, driver, CPU, RAM, versions).
+
+GPU facts come from NVML through nvidia-ml-py when a CUDA device is used; anything that cannot be
+read is ``None`` (never a made-up value). ``host_fingerprint`` hashes stable host facts (hostname,
+CPU model, RAM, GPU UUIDs) so that logs and calibration profiles from one node can be matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["hardware_info", "software_info"]
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _ram_bytes() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gpu_info(index: int) -> dict[str, Any]:
+    """NVML facts about the GPU at CUDA index ``index`` (nulls where NVML cannot say)."""
+    info: dict[str, Any] = {
+        "gpu_name": None,
+        "gpu_uuid": None,
+        "driver_version": None,
+        "power_limit_w": None,
+        "nvml_error": None,
+    }
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            if visible and visible.split(",")[index].strip().startswith("GPU-"):
+                handle = pynvml.nvmlDeviceGetHandleByUUID(visible.split(",")[index].strip())
+            else:
+                physical = int(visible.split(",")[index]) if visible else index
+                handle = pynvml.nvmlDeviceGetHandleByIndex(physical)
+            name = pynvml.nvmlDeviceGetName(handle)
+            info["gpu_name"] = name.decode() if isinstance(name, bytes) else str(name)
+            uuid = pynvml.nvmlDeviceGetUUID(handle)
+            info["gpu_uuid"] = uuid.decode() if isinstance(uuid, bytes) else str(uuid)
+            drv = pynvml.nvmlSystemGetDriverVersion()
+            info["driver_version"] = drv.decode() if isinstance(drv, bytes) else str(drv)
+            info["power_limit_w"] = pynvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception as exc:  # no NVML, no driver, odd CUDA_VISIBLE_DEVICES: record why
+        info["nvml_error"] = f"{type(exc).__name__}: {exc}"
+    return info
+
+
+def hardware_info(device: str, gpu_index: int = 0) -> dict[str, Any]:
+    """Facts about the machine a run trains on; ``device`` is ``"cuda"`` or ``"cpu"``."""
+    info: dict[str, Any] = {
+        "device": device,
+        "hostname": platform.node() or None,
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "ram_bytes": _ram_bytes(),
+        "platform": platform.platform(),
+    }
+    if device == "cuda":
+        info.update(_gpu_info(gpu_index))
+    facts = [info.get("hostname"), info.get("cpu_model"), info.get("ram_bytes"), info.get("gpu_uuid")]
+    info["host_fingerprint"] = hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
+    return info
+
+
+def software_info() -> dict[str, Any]:
+    """Versions of Python and the libraries that shape a run's numbers."""
+    out: dict[str, Any] = {"python": sys.version.split()[0]}
+    for dist in ("eabench", "torch", "numpy", "nvidia-ml-py", "pillow", "submitit"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        out["torch"] = str(torch.__version__)
+        out["cuda"] = torch.version.cuda
+        out["cudnn"] = torch.backends.cudnn.version() if torch.cuda.is_available() else None
+    import eabench
+
+    out["eabench"] = eabench.__version__
+    return out
