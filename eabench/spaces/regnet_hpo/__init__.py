@@ -1,0 +1,3 @@
+"""The EA-HAS-Bench RegNet x HPO joint search space."""
+
+from __future__ import annotations
