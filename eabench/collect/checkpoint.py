@@ -1,4 +1,4 @@
-"""Per-epoch training checkpoints for resumable runs (torch.save / ``torch.load(weights_only=True)``).
+"""Per-epoch training checkpoints of resumable runs (``torch.save``; loaded ``weights_only``).
 
 A checkpoint holds only tensors and plain containers (state dicts, ints, floats, strings), so it
 loads with ``weights_only=True`` (no pickle of arbitrary objects). Layout:

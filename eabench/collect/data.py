@@ -10,11 +10,11 @@ Decoding (Pillow, several processes) happens once per pack: the uint8 arrays go 
 written to a temporary folder and renamed into place, so concurrent jobs never see half a cache.
 Later loads memory-map the ``.npy`` files.
 
-Splits (:func:`make_splits`): a validation split of ``val_size`` images held out from the training
-images, stratified (``val_size / 10`` per class), drawn with ``split_seed``, so the same seed gives the
-same split on every machine; the test split is CIFAR-10's test set. Optional limits keep a seeded
-random subset of N images of each split (smoke runs). Torch-side loading and augmentation are in
-:mod:`eabench.collect.gpu_data`.
+Splits (:func:`make_splits`): a validation split of ``val_size`` images held out from the
+training images, stratified (``val_size / 10`` per class), drawn with ``split_seed``, so the same
+seed gives the same split on every machine; the test split is CIFAR-10's test set. Optional limits
+keep a seeded random subset of N images of each split (smoke runs). Torch-side loading and
+augmentation are in :mod:`eabench.collect.gpu_data`.
 """
 
 from __future__ import annotations
@@ -138,7 +138,10 @@ def decode_jpeg_pack(
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     starts = list(range(0, n, chunk))
     jobs = [
-        (jpeg[offsets[s] : offsets[min(s + chunk, n)]].tobytes(), offsets[s : s + chunk + 1] - offsets[s])
+        (
+            jpeg[offsets[s] : offsets[min(s + chunk, n)]].tobytes(),
+            offsets[s : s + chunk + 1] - offsets[s],
+        )
         for s in starts
     ]
     if workers == 1 or len(jobs) <= 1:

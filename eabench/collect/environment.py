@@ -1,13 +1,13 @@
 """Hardware and software facts recorded in every run log (GPU, driver, CPU, RAM, versions).
 
 GPU facts come from NVML through nvidia-ml-py when a CUDA device is used; anything that cannot be
-read is ``None`` (never a made-up value). ``host_fingerprint`` hashes stable host facts (hostname,
-CPU model, RAM, GPU UUIDs) so that logs and calibration profiles from one node can be matched.
+read is ``None`` (never a made-up value). ``host_fingerprint`` is
+:func:`eabench.meters.calibration.host_fingerprint` (hostname, CPU model, GPU UUID, kernel,
+driver), so that run logs and calibration profiles of one node can be matched.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import sys
@@ -81,8 +81,14 @@ def hardware_info(device: str, gpu_index: int = 0) -> dict[str, Any]:
     }
     if device == "cuda":
         info.update(_gpu_info(gpu_index))
-    facts = [info.get("hostname"), info.get("cpu_model"), info.get("ram_bytes"), info.get("gpu_uuid")]
-    info["host_fingerprint"] = hashlib.sha256(repr(facts).encode()).hexdigest()[:16]
+    from eabench.meters.calibration import host_fingerprint
+
+    uuid = info.get("gpu_uuid")
+    info["host_fingerprint"] = host_fingerprint(
+        cpu_model=info["cpu_model"],
+        gpu_uuids=[uuid] if uuid else (),
+        driver=info.get("driver_version"),
+    )
     return info
 
 

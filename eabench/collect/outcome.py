@@ -98,7 +98,8 @@ class SweepSummary:
         """A few human-readable lines for the terminal."""
         counts = ", ".join(f"{k} {self.counts.get(k, 0)}" for k in STATUSES)
         lines = [
-            f"sweep {self.sweep}: {self.runs} runs ({counts}); {self.epochs_trained} epochs trained",
+            f"sweep {self.sweep}: {self.runs} runs ({counts}); "
+            f"{self.epochs_trained} epochs trained",
             f"device time: {self.gpu_hours:.4f} GPU-hours, {self.cpu_hours:.4f} CPU-hours",
         ]
         if self.energy_j_by_meter:

@@ -6,9 +6,11 @@ same id, in any sweep, so a finished run is found and never trained twice. For R
 schedule length is the config's ``max_epochs``; for 7V there is one run per budget in
 ``protocol.budgets`` (NAS-Bench-101 trained each budget as its own cosine schedule).
 
-Random sampling draws ``num_configs`` *distinct* config ids from the space's sampler with a
-``numpy.random.Generator`` seeded by ``sampler.seed`` (so the list is reproducible); it gives up
-with an error after ``100 * num_configs`` draws.
+Random sampling draws ``num_configs`` *distinct* configs from the space's sampler with a
+``numpy.random.Generator`` seeded by ``sampler.seed`` (so the list is reproducible): RegNet x HPO
+through ``RegNetHPOSpace.sample_many`` (the EA-HAS-Bench prior, rejection under the constraints),
+7V by repeated ``sample`` until ``num_configs`` distinct hashes (error after ``100 *
+num_configs`` draws).
 """
 
 from __future__ import annotations
@@ -44,22 +46,29 @@ class RunTask:
         return self.spec.seed
 
 
-def make_space(name: str) -> Any:
-    """The search-space object for a space name (imports only that space)."""
-    if name == "nb101-7v":
+def make_space(spec: SweepSpec) -> Any:
+    """The search-space object of the sweep (imports only that space).
+
+    RegNet x HPO: ``sampler.constraints = true`` applies the EA-HAS-Bench training-sweep
+    constraints of the dataset (2 stages; CIFAR-10 FLOPs/params/activations window) to both
+    sampled and listed configs; ``false`` allows the whole grid (smoke sweeps of tiny nets).
+    """
+    if spec.space == "nb101-7v":
         from eabench.spaces.nb101 import NB101Space
 
         return NB101Space()
-    if name == "regnet-hpo":
+    if spec.space == "regnet-hpo":
         from eabench.spaces.regnet_hpo import RegNetHPOSpace
 
-        return RegNetHPOSpace()
-    raise InvalidArgumentError.for_field("sweep.space", name, "unknown space")
+        return RegNetHPOSpace(
+            dataset=spec.dataset, constraints="training" if spec.sampler.constraints else None
+        )
+    raise InvalidArgumentError.for_field("sweep.space", spec.space, "unknown space")
 
 
 def sample_configs(spec: SweepSpec) -> list[Any]:
     """The sweep's validated configs, in order (listed ones, or distinct seeded draws)."""
-    space = make_space(spec.space)
+    space = make_space(spec)
     if spec.sampler.kind == "list":
         configs = []
         for i, raw in enumerate(spec.sampler.configs):
@@ -72,10 +81,13 @@ def sample_configs(spec: SweepSpec) -> list[Any]:
             raise InvalidArgumentError.for_field("sampler.configs", ids, "lists a config twice")
         return configs
     rng = as_generator(spec.sampler.seed)
+    if spec.space == "regnet-hpo":  # vectorised rejection sampling, distinct configs
+        configs, _stats = space.sample_many(spec.sampler.num_configs, rng, unique=True)
+        return list(configs)
     seen: dict[str, Any] = {}
     budget = 100 * spec.sampler.num_configs
     for _ in range(budget):
-        cfg = _draw(space, spec, rng)
+        cfg = space.sample(rng)
         seen.setdefault(cfg.config_id(), cfg)
         if len(seen) == spec.sampler.num_configs:
             return list(seen.values())
@@ -84,12 +96,6 @@ def sample_configs(spec: SweepSpec) -> list[Any]:
         spec.sampler.num_configs,
         f"only {len(seen)} distinct configs found in {budget} draws",
     )
-
-
-def _draw(space: Any, spec: SweepSpec, rng: Any) -> Any:
-    if spec.space == "regnet-hpo":
-        return space.sample(rng, constrained=spec.sampler.constraints)
-    return space.sample(rng)
 
 
 def run_id_for(spec: SweepSpec, config_id: str, schedule_epochs: int) -> str:

@@ -4,9 +4,10 @@
 that document's version and is stored in each run log together with :meth:`Protocol.to_dict`.
 
 Run identity: :meth:`Protocol.digest` hashes the fields that change what a run computes (batch
-sizes, AMP, splits and subsets). It leaves out ``epoch_limit`` (a run stopped early by the limit is a
-prefix of the full run and is extended, not retrained, when the limit is raised), ``budgets``
-(each budget is its own run), ``device`` and ``num_threads`` (hardware is recorded separately).
+sizes, AMP, splits and subsets). It leaves out ``epoch_limit`` (a run stopped early by the limit
+is a prefix of the full run and is extended, not retrained, when the limit is raised),
+``budgets`` (each budget is its own run), ``device`` and ``num_threads`` (hardware is recorded
+separately).
 """
 
 from __future__ import annotations

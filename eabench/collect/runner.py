@@ -16,6 +16,7 @@ give each SLURM array task distinct run ids (the default: one run per task).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -78,10 +79,8 @@ def run_task(task: RunTask) -> RunOutcome:
             return train_task(task, existing)
         except Exception as exc:
             outcome = RunOutcome(task.run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-            try:
+            with contextlib.suppress(OSError):
                 _record_failure(out_dir, outcome)
-            except OSError:
-                pass
             return outcome
     finally:
         os.close(fd)  # releases the lock

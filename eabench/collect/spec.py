@@ -35,17 +35,20 @@ from eabench.errors import InvalidArgumentError
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = [
     "EXECUTORS",
+    "FAKEABLE_METER_IDS",
     "SAMPLERS",
     "SPACES",
+    "SWEEP_METER_IDS",
     "DataSpec",
     "ExecutorSpec",
     "MeterSpec",
     "SamplerSpec",
     "SweepSpec",
+    "check_meter_names",
     "load_spec",
     "parse_spec",
 ]
@@ -54,6 +57,17 @@ SPACES: tuple[str, ...] = ("regnet-hpo", "nb101-7v")
 DATASETS: tuple[str, ...] = ("cifar10",)
 SAMPLERS: tuple[str, ...] = ("random", "list")
 EXECUTORS: tuple[str, ...] = ("pool", "inprocess", "slurm", "submitit-local", "submitit-debug")
+#: Meter ids a sweep may list (``node.external`` needs a CSV, aligned after the fact by ingest).
+SWEEP_METER_IDS: tuple[str, ...] = (
+    "gpu.nvml_counter",
+    "gpu.nvml_power",
+    "gpu.smi_poll",
+    "cpu.rapl",
+    "dram.rapl",
+    "node.estimate",
+)
+#: Meters with a simulated source for ``meters.fake = true`` (tests, smoke runs).
+FAKEABLE_METER_IDS: tuple[str, ...] = ("gpu.nvml_counter", "gpu.nvml_power")
 _SLURM_KEYS: tuple[str, ...] = (
     "partition",
     "timeout_min",
@@ -179,6 +193,21 @@ def _path(name: str, value: Any, base: Path) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
 
 
+def check_meter_names(spec: MeterSpec) -> None:
+    """Raise :class:`InvalidArgumentError` for meter ids a sweep cannot run (or fake)."""
+    for name in spec.names:
+        if name not in SWEEP_METER_IDS:
+            raise InvalidArgumentError.for_field(
+                "meters.names", name, f"must be one of {SWEEP_METER_IDS}"
+            )
+        if spec.fake and name not in FAKEABLE_METER_IDS:
+            raise InvalidArgumentError.for_field(
+                "meters.names",
+                name,
+                f"has no fake; with meters.fake = true use {FAKEABLE_METER_IDS}",
+            )
+
+
 # ------------------------------------------------------------------------------ parsing
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep spec TOML file; relative paths resolve against its folder."""
@@ -188,7 +217,9 @@ def load_spec(path: str | Path) -> SweepSpec:
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidArgumentError.for_field("sweep_spec", str(p), f"is not valid TOML: {exc}")
+        raise InvalidArgumentError.for_field(
+            "sweep_spec", str(p), f"is not valid TOML: {exc}"
+        ) from exc
     return parse_spec(raw, base_dir=p.resolve().parent, source_path=p.resolve())
 
 
@@ -249,7 +280,9 @@ def parse_spec(
     mt = _table(raw, "meters", ("names", "fake", "rates_hz"))
     names = mt.get("names", ["gpu.nvml_counter"])
     if not isinstance(names, list) or not names or not all(isinstance(m, str) for m in names):
-        raise InvalidArgumentError.for_field("meters.names", names, "must be a non-empty list of str")
+        raise InvalidArgumentError.for_field(
+            "meters.names", names, "must be a non-empty list of str"
+        )
     if len(set(names)) != len(names):
         raise InvalidArgumentError.for_field("meters.names", names, "must not repeat a meter")
     rates = mt.get("rates_hz", {})
@@ -269,6 +302,7 @@ def parse_spec(
         rates_hz={k: float(v) for k, v in rates.items()},
         fake=_bool("meters.fake", mt.get("fake", False)),
     )
+    check_meter_names(meters)
 
     ct = _table(raw, "calibration", ("profile",))
     calibration = _path("calibration.profile", ct["profile"], base_dir) if "profile" in ct else None

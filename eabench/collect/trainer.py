@@ -107,7 +107,9 @@ def _energy_by_meter(readings: tuple[MeterReading, ...]) -> dict[str, float]:
     return out
 
 
-def _header(task: RunTask, device: str, recipe_settings: Mapping[str, Any], meters: Any, data: Any) -> RunHeader:
+def _header(
+    task: RunTask, device: str, recipe_settings: Mapping[str, Any], meters: Any, data: Any
+) -> RunHeader:
     spec = task.spec
     protocol = spec.protocol.to_dict()
     protocol["fixed_settings"] = dict(recipe_settings)
@@ -153,16 +155,23 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
     amp = proto.amp and device.type == "cuda"
     cifar = load_cifar10(spec.data.source, spec.data.cache_dir)
     splits = make_splits(
-        cifar, proto.val_size, proto.split_seed, proto.train_limit, proto.val_limit, proto.test_limit
+        cifar,
+        proto.val_size,
+        proto.split_seed,
+        proto.train_limit,
+        proto.val_limit,
+        proto.test_limit,
     )
     dev = DeviceSplits.from_splits(splits, device)
     steps = steps_per_epoch(len(splits.train_y), proto.batch_size)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(task.seed)
         recipe = build_recipe(task, steps, device)
-    meters = open_meters(spec.meters, spec.calibration_profile, device)
+    meters = open_meters(spec.meters, spec.calibration_profile, device, task.run_id)
     host = hardware_info(device.type)["host_fingerprint"]
-    header = existing or _header(task, device.type, recipe.settings, meters.settings(), data_provenance(cifar, splits))
+    header = existing or _header(
+        task, device.type, recipe.settings, meters.settings(), data_provenance(cifar, splits)
+    )
     ckpt = checkpoint_dir(spec.output_dir, task.run_id)
     gen = torch.Generator(device=device).manual_seed(task.seed)
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
@@ -178,7 +187,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
         for epoch in range(start, task.target_epochs):
             recipe.model.train()
             _sync(device)
-            meters.begin(task.run_id, epoch, "train")
+            meters.begin(epoch, "train")
             t0 = time.perf_counter()
             loss_sum = torch.zeros((), device=device, dtype=torch.float64)
             correct = torch.zeros((), device=device, dtype=torch.int64)
@@ -207,7 +216,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
             val = test = _EpochStats(None, None)
             eval_s: float | None = None
             if evaluate:
-                meters.begin(task.run_id, epoch, "eval")
+                meters.begin(epoch, "eval")
                 t1 = time.perf_counter()
                 net = recipe.eval_model()
                 val = _evaluate(net, dev.val_x, dev.val_y, proto.eval_batch_size, amp, device)
@@ -217,7 +226,9 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
                 readings = readings + meters.end()
             flags: tuple[Flag, ...] = ()
             if seen and train_loss is None:
-                flags = (Flag("NON_FINITE_LOSS", "warn", f"train loss not finite at epoch {epoch}"),)
+                flags = (
+                    Flag("NON_FINITE_LOSS", "warn", f"train loss not finite at epoch {epoch}"),
+                )
             save_checkpoint(
                 ckpt,
                 epoch,
@@ -272,8 +283,13 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
 
 def check_header(task: RunTask, header: RunHeader) -> None:
     """Raise :class:`InvalidLogError` unless an existing log belongs to ``task``."""
-    for name, want in (("config_id", task.config_id), ("seed", task.seed), ("space", task.spec.space)):
+    for name, want in (
+        ("config_id", task.config_id),
+        ("seed", task.seed),
+        ("space", task.spec.space),
+    ):
         got = getattr(header, name)
         if got != want:
-            raise InvalidLogError.for_field(f"header.{name}", got, f"must be {want!r} for {task.run_id}")
-
+            raise InvalidLogError.for_field(
+                f"header.{name}", got, f"must be {want!r} for {task.run_id}"
+            )

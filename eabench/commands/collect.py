@@ -61,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(doc, indent=2))
         else:
             print(f"sweep {spec.name}: {len(rows)} runs -> {spec.output_dir}")
-            print(f"executor {spec.executor.kind} (workers {spec.executor.workers}); "
-                  f"meters {', '.join(spec.meters.names)}")
+            print(
+                f"executor {spec.executor.kind} (workers {spec.executor.workers}); "
+                f"meters {', '.join(spec.meters.names)}"
+            )
             for r in rows:
                 line = f"  {r['run_id']}  {r['epochs_done']}/{r['target_epochs']}  {r['state']}"
                 print(line + (f"  {r['error']}" if r["error"] else ""))

@@ -22,7 +22,8 @@ from eabench.errors import DatasetError, InvalidArgumentError
 
 def test_cache_decodes_once_and_matches_pillow(tiny_pack: Path, tmp_path: Path) -> None:
     data = load_cifar10(tiny_pack, tmp_path)
-    assert data.train_x.shape == (200, 32, 32, 3) and data.train_x.dtype == np.uint8
+    assert data.train_x.shape == (200, 32, 32, 3)
+    assert data.train_x.dtype == np.uint8
     assert data.test_x.shape == (100, 32, 32, 3)
     assert np.bincount(data.train_y, minlength=10).tolist() == [20] * 10
     z = np.load(tiny_pack)
@@ -57,7 +58,8 @@ def test_splits_are_stratified_deterministic_and_disjoint(tiny_pack: Path, tmp_p
     assert set(small.train_index) <= set(a.train_index)
     assert len(set(small.train_y.tolist())) > 3  # a seeded draw, not a class-sorted prefix
     prov = data_provenance(data, small)
-    assert prov["jpeg_reencoded"] is True and "JPEG" in prov["note"]
+    assert prov["jpeg_reencoded"] is True
+    assert "JPEG" in prov["note"]
     assert prov["n_train"] == 40
 
 
@@ -84,7 +86,8 @@ def test_device_batches_and_augmentation(tiny_pack: Path, tmp_path: Path) -> Non
 
     splits = make_splits(load_cifar10(tiny_pack, tmp_path), 50, 0)
     dev = DeviceSplits.from_splits(splits, torch.device("cpu"))
-    assert dev.train_x.shape == (150, 3, 32, 32) and dev.train_x.dtype == torch.uint8
+    assert dev.train_x.shape == (150, 3, 32, 32)
+    assert dev.train_x.dtype == torch.uint8
 
     def epoch(seed: int) -> list[torch.Tensor]:
         g = torch.Generator().manual_seed(seed)

@@ -50,10 +50,13 @@ def test_every_executor_returns_outcomes_in_order(tmp_path: Path, kind: str, wor
     )
     assert [o.run_id for o in outs] == ["a", "b", "c"]
     assert [o.status for o in outs] == ["trained", "failed", "trained"]
-    assert outs[1].error is not None and "boom in b" in outs[1].error
+    assert outs[1].error is not None
+    assert "boom in b" in outs[1].error
     summary = summarise("s", outs)
-    assert summary.counts["failed"] == 1 and summary.counts["trained"] == 2
-    assert summary.cpu_hours == pytest.approx(1.0) and summary.gpu_hours == 0.0
+    assert summary.counts["failed"] == 1
+    assert summary.counts["trained"] == 2
+    assert summary.cpu_hours == pytest.approx(1.0)
+    assert summary.gpu_hours == 0.0
     assert summary.energy_j_by_meter["fake.meter"] == pytest.approx(7.2e6)
     assert "FAILED b" in summary.render()
     if kind == "submitit-local":
@@ -65,7 +68,12 @@ def test_submitit_parameters_for_slurm() -> None:
 
     ex = ExecutorSpec("slurm", 1, {"partition": "gpu", "timeout_min": 60, "gpus_per_node": 1})
     params = _submitit_parameters(ex, "sweep")
-    assert params == {"name": "sweep", "timeout_min": 60, "gpus_per_node": 1, "slurm_partition": "gpu"}
+    assert params == {
+        "name": "sweep",
+        "timeout_min": 60,
+        "gpus_per_node": 1,
+        "slurm_partition": "gpu",
+    }
 
 
 def test_empty_task_list(tmp_path: Path) -> None:
