@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eabench.errors import InvalidArgumentError
@@ -41,7 +41,10 @@ _KEYS: tuple[str, ...] = (
     "budgets",
     "device",
     "num_threads",
+    "nb101_network",
 )
+#: Keys of ``protocol.nb101_network`` (NAS-Bench-101 network shape; defaults 128 / 3 / 3).
+NB101_NETWORK_KEYS: tuple[str, ...] = ("stem_channels", "num_stacks", "cells_per_stack")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,9 @@ class Protocol:
         budgets: 7V only: training budgets in epochs, one run (own cosine schedule) per budget.
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         num_threads: torch CPU threads per run (None: torch's default).
+        nb101_network: 7V only: overrides of the NAS-Bench-101 network shape (``stem_channels``,
+            ``num_stacks``, ``cells_per_stack``; empty = NB101's 128 / 3 / 3). Only smoke sweeps
+            shrink it; the override is part of the run id.
     """
 
     batch_size: int
@@ -80,13 +86,18 @@ class Protocol:
     budgets: tuple[int, ...] = ()
     device: str = "auto"
     num_threads: int | None = None
+    nb101_network: Mapping[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form with the protocol version, as stored in run logs."""
         out: dict[str, Any] = {"version": PROTOCOL_VERSION}
         for key in _KEYS:
             value = getattr(self, key)
-            out[key] = list(value) if isinstance(value, tuple) else value
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[key] = value
         return out
 
     def digest(self) -> str:
@@ -156,6 +167,19 @@ def parse_protocol(raw: Any, space: str) -> Protocol:
         raise InvalidArgumentError.for_field(
             "protocol.val_size", val_size, "must be a multiple of 10 (stratified) below 50000"
         )
+    network = raw.get("nb101_network", {})
+    if not isinstance(network, Mapping):
+        raise InvalidArgumentError.for_field("protocol.nb101_network", network, "must be a table")
+    if network and space != "nb101-7v":
+        raise InvalidArgumentError.for_field(
+            "protocol.nb101_network", dict(network), "only for space 'nb101-7v'"
+        )
+    for key, value in network.items():
+        if key not in NB101_NETWORK_KEYS:
+            raise InvalidArgumentError.for_field(
+                f"protocol.nb101_network.{key}", value, f"unknown key; allowed: {NB101_NETWORK_KEYS}"
+            )
+        _req_int(f"protocol.nb101_network.{key}", value, 1)
     device = raw.get("device", "auto")
     if device not in DEVICES:
         raise InvalidArgumentError.for_field("protocol.device", device, f"must be one of {DEVICES}")
@@ -173,4 +197,5 @@ def parse_protocol(raw: Any, space: str) -> Protocol:
         budgets=budgets,
         device=str(device),
         num_threads=_opt_int("protocol.num_threads", raw.get("num_threads"), 1),
+        nb101_network={str(k): int(v) for k, v in network.items()},
     )

@@ -58,9 +58,14 @@ class Recipe:
         if self.ema is not None:
             self.ema.update(self.model, global_step)
 
-    def eval_model(self) -> torch.nn.Module:
-        """The network that val/test accuracy is reported for (the EMA's when there is one)."""
-        return self.model if self.ema is None else self.ema.module
+    def eval_models(self) -> dict[str, torch.nn.Module]:
+        """The networks evaluated after each epoch: ``"model"`` (reported as ``val_*``/``test_*``)
+        and, when there is an EMA of the weights, ``"ema"`` (reported in ``extra`` as
+        ``ema_val_accuracy`` etc.; EA-HAS-Bench's curves are the EMA model's)."""
+        out = {"model": self.model}
+        if self.ema is not None:
+            out["ema"] = self.ema.module
+        return out
 
     def state_dict(self) -> dict[str, Any]:
         """Model, optimizer and EMA state (tensors and plain containers only)."""

@@ -214,13 +214,25 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
             train_acc = int(correct) / seen if seen else None
             evaluate = proto.eval_every_epoch or epoch == task.target_epochs - 1
             val = test = _EpochStats(None, None)
+            extra_metrics: dict[str, float | None] = {}
             eval_s: float | None = None
             if evaluate:
                 meters.begin(epoch, "eval")
                 t1 = time.perf_counter()
-                net = recipe.eval_model()
-                val = _evaluate(net, dev.val_x, dev.val_y, proto.eval_batch_size, amp, device)
-                test = _evaluate(net, dev.test_x, dev.test_y, proto.eval_batch_size, amp, device)
+                for name, net in recipe.eval_models().items():
+                    v = _evaluate(net, dev.val_x, dev.val_y, proto.eval_batch_size, amp, device)
+                    t = _evaluate(net, dev.test_x, dev.test_y, proto.eval_batch_size, amp, device)
+                    if name == "model":
+                        val, test = v, t
+                    else:
+                        extra_metrics.update(
+                            {
+                                f"{name}_val_accuracy": v.accuracy,
+                                f"{name}_val_loss": v.loss,
+                                f"{name}_test_accuracy": t.accuracy,
+                                f"{name}_test_loss": t.loss,
+                            }
+                        )
                 _sync(device)
                 eval_s = time.perf_counter() - t1
                 readings = readings + meters.end()
@@ -259,6 +271,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
                         "lr_end": recipe.current_lr(),
                         "train_images": seen,
                         "optimizer_steps": steps,
+                        **extra_metrics,
                     },
                 )
             )
