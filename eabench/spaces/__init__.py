@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eabench.spaces import nb101
+from eabench.spaces import nb101, regnet_hpo
 from eabench.spaces.base import Config, SearchSpace
 
-__all__ = ["Config", "SearchSpace", "nb101"]
+__all__ = ["Config", "SearchSpace", "nb101", "regnet_hpo"]

@@ -148,7 +148,11 @@ def quantised_block_widths(
 
 
 def block_complexity(
-    w_in: np.ndarray, w_out: np.ndarray, group_width: np.ndarray, stride: np.ndarray, h_in: np.ndarray
+    w_in: np.ndarray,
+    w_out: np.ndarray,
+    group_width: np.ndarray,
+    stride: np.ndarray,
+    h_in: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """pycls ``ResBottleneckBlock.complexity`` (bottleneck 1, SE 0.25), elementwise.
 
@@ -260,7 +264,10 @@ def derive_network(config: RegNetHPOConfig) -> RegNetNetwork:
         input_size_px=proto.input_size_px,
     )
     u, ks, wq, _ = quantised_block_widths(
-        np.array([config.depth]), np.array([config.w0]), np.array([config.wa]), np.array([config.wm])
+        np.array([config.depth]),
+        np.array([config.w0]),
+        np.array([config.wa]),
+        np.array([config.wm]),
     )
     d = config.depth
     ns = int(arrays.num_stages[0])

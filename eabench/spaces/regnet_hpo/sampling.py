@@ -158,7 +158,7 @@ class SamplerStats:
 def _log_uniform_ceil(
     rng: np.random.Generator, n: int, low: float, high: float, q: float
 ) -> np.ndarray:
-    """pycls ``log_uniform``: ``ceil(f / q)`` with f log-uniform on ``(low - min(q, low/2), high]``."""
+    """pycls ``log_uniform``: ``ceil(f / q)``, f log-uniform on ``(low - min(q, low/2), high]``."""
     f = np.exp(-rng.uniform(-np.log(high), -np.log(low - min(q, low / 2)), size=n))
     return np.ceil(f / q).astype(np.int64)
 
