@@ -177,7 +177,9 @@ def parse_protocol(raw: Any, space: str) -> Protocol:
     for key, value in network.items():
         if key not in NB101_NETWORK_KEYS:
             raise InvalidArgumentError.for_field(
-                f"protocol.nb101_network.{key}", value, f"unknown key; allowed: {NB101_NETWORK_KEYS}"
+                f"protocol.nb101_network.{key}",
+                value,
+                f"unknown key; allowed: {NB101_NETWORK_KEYS}",
             )
         _req_int(f"protocol.nb101_network.{key}", value, 1)
     device = raw.get("device", "auto")

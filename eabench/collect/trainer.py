@@ -195,7 +195,8 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
             for step, (xb, yb) in enumerate(
                 train_batches(dev.train_x, dev.train_y, proto.batch_size, gen, recipe.cutout)
             ):
-                recipe.set_lr(epoch + step / steps)
+                if step == 0 or recipe.per_step_lr:
+                    recipe.set_lr(epoch + step / steps if recipe.per_step_lr else epoch)
                 with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
                     out = recipe.model(xb)
                     loss = recipe.criterion(out, yb)
@@ -203,7 +204,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
                 scaler.scale(loss).backward()
                 scaler.step(recipe.optimizer)
                 scaler.update()
-                recipe.after_step(epoch * steps + step + 1)
+                recipe.after_step(epoch, step)
                 loss_sum += loss.detach().double() * yb.shape[0]
                 correct += (out.detach().argmax(1) == yb).sum()
                 seen += int(yb.shape[0])

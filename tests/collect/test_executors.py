@@ -42,7 +42,7 @@ TASKS = [_Task("a"), _Task("b", fail=True), _Task("c")]
 
 @pytest.mark.parametrize(
     ("kind", "workers"),
-    [("inprocess", 1), ("pool", 2), ("submitit-debug", 1), ("submitit-local", 2)],
+    [("inprocess", 1), ("pool", 2), ("submitit-debug", 1), ("submitit-local", 3)],
 )
 def test_every_executor_returns_outcomes_in_order(tmp_path: Path, kind: str, workers: int) -> None:
     outs = run_tasks(

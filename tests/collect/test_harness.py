@@ -43,10 +43,10 @@ def _logs(out: Path) -> dict[str, Any]:
 
 def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    spec = smoke_spec(repo_root, out)
+    spec = smoke_spec(repo_root, out, epoch_limit=1)
     summary = collect(spec, progress=False)
     assert summary.counts["trained"] == 2, summary.render()
-    assert summary.epochs_trained == 4
+    assert summary.epochs_trained == 2
     assert set(summary.energy_j_by_meter) == {"gpu.nvml_counter", "gpu.nvml_power"}
     assert summary.cpu_hours > 0
     assert summary.gpu_hours == 0
@@ -59,7 +59,7 @@ def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path)
         assert h.protocol["version"] == "eabench-collect-protocol-1"
         assert h.protocol["data"]["jpeg_reencoded"] is True
         assert h.protocol["fixed_settings"]["label_smoothing"] == pytest.approx(0.1)
-        assert [e.epoch for e in log.epochs] == [0, 1]
+        assert [e.epoch for e in log.epochs] == [0]
         for e in log.epochs:
             for name in ("train_accuracy", "val_accuracy", "test_accuracy"):
                 assert 0.0 <= getattr(e, name) <= 1.0
@@ -72,8 +72,9 @@ def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path)
                 (m, w) for m in ("gpu.nvml_counter", "gpu.nvml_power") for w in ("train", "eval")
             }
             assert all(r.simulated and "SIMULATED" in r.flag_codes for r in e.readings)
-        # a 2-epoch prefix of a 50-epoch schedule keeps its checkpoint for later extension
-        assert (out / "checkpoints" / h.run_id / "epoch_1.pt").is_file()
+            assert e.extra["ema_test_accuracy"] is not None  # the EMA model is evaluated too
+        # a 1-epoch prefix of a 50-epoch schedule keeps its checkpoint for later extension
+        assert (out / "checkpoints" / h.run_id / "epoch_0.pt").is_file()
     before = {p: p.read_bytes() for p in (out / "logs").iterdir()}
 
     again = collect(spec, progress=False)
@@ -83,12 +84,14 @@ def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path)
     doc = json.loads((out / "sweep_summary.json").read_text())
     assert doc["counts"]["already_done"] == 2
 
-    longer = collect(smoke_spec(repo_root, out, epoch_limit=3), progress=False)
+    longer = collect(smoke_spec(repo_root, out, epoch_limit=2), progress=False)
     assert longer.counts["trained"] == 2
     assert longer.epochs_trained == 2
-    assert {o.resumed_from_epoch for o in longer.outcomes} == {2}
+    assert {o.resumed_from_epoch for o in longer.outcomes} == {1}
     for log in _logs(out).values():
-        assert [e.epoch for e in log.epochs] == [0, 1, 2]
+        assert [e.epoch for e in log.epochs] == [0, 1]
+        assert (out / "checkpoints" / log.run_id / "epoch_1.pt").is_file()
+        assert not (out / "checkpoints" / log.run_id / "epoch_0.pt").exists()
 
 
 def test_submitit_debug_executor_runs_the_real_task(repo_root: Path, tmp_path: Path) -> None:
@@ -128,7 +131,7 @@ def test_smoke_sweep_on_a_subset_of_the_real_pack(
     pack = np.load(shared_data / "cifar10" / "cifar10_jpeg.npz")
     rng = np.random.default_rng(0)
     sub: dict[str, Any] = {"classes": pack["classes"]}
-    for split, n in (("train", 300), ("test", 100)):
+    for split, n in (("train", 200), ("test", 50)):
         y, jpeg, off = pack[f"{split}_labels"], pack[f"{split}_jpeg"], pack[f"{split}_offsets"]
         idx = np.sort(rng.choice(len(y), size=n, replace=False))
         blobs = [jpeg[off[i] : off[i + 1]] for i in idx]
@@ -139,6 +142,27 @@ def test_smoke_sweep_on_a_subset_of_the_real_pack(
     raw = smoke_raw(repo_root)
     raw["sweep"]["output_dir"] = str(tmp_path / "sweep")
     raw["data"] = {"source": str(tmp_path / "subset.npz"), "cache_dir": str(tmp_path / "c")}
-    raw["protocol"].update(epoch_limit=1, val_size=20)
+    raw["protocol"].update(epoch_limit=1)
     summary = collect(parse_spec(raw, base_dir=tmp_path), progress=False)
     assert summary.counts["trained"] == 2, summary.render()
+
+
+def test_7v_smoke_sweep_trains_each_budget_as_a_full_schedule(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    raw = smoke_raw(repo_root, "smoke_nb101_7v")
+    raw["sweep"]["output_dir"] = str(tmp_path / "sweep")
+    raw["data"]["cache_dir"] = str(tmp_path / "cache")
+    raw["protocol"]["budgets"] = [1]
+    spec = parse_spec(raw, base_dir=repo_root / "data_collection" / "sweeps")
+    summary = collect(spec, progress=False)
+    assert summary.counts["trained"] == 2, summary.render()
+    for log in _logs(tmp_path / "sweep").values():
+        assert log.header.space == "nb101-7v"
+        assert log.header.max_epochs == 1
+        assert log.complete
+        assert log.header.protocol["fixed_settings"]["optimizer"] == "rmsprop"
+        assert log.header.protocol["fixed_settings"]["network"]["stem_channels"] == 16
+        assert 0.0 <= log.epochs[0].test_accuracy <= 1.0
+        # the whole schedule is done: nothing is left to resume, the checkpoint is gone
+        assert not (tmp_path / "sweep" / "checkpoints" / log.run_id).exists()
