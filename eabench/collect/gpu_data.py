@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
     from eabench.collect.data import Splits
 
-__all__ = ["CIFAR10_MEAN", "CIFAR10_STD", "DeviceSplits", "eval_batches", "train_batches"]
+__all__ = [
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "DeviceSplits",
+    "eval_batches",
+    "steps_per_epoch",
+    "train_batches",
+]
 
 # Per-channel mean and std of the CIFAR-10 training images (0-1 scale), as used by pycls.
 CIFAR10_MEAN: tuple[float, float, float] = (0.4914, 0.4822, 0.4465)

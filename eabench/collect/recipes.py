@@ -88,11 +88,11 @@ class Recipe:
             self.ema.load_state_dict(state["ema"])
 
 
-def build_recipe(task: RunTask, steps_per_epoch: int, device: torch.device) -> Recipe:
+def build_recipe(task: RunTask, device: torch.device) -> Recipe:
     """The recipe of ``task``'s space, on ``device`` (call inside a seeded ``fork_rng``)."""
     if task.spec.space == "regnet-hpo":
         return _regnet_recipe(task, device)
-    return _nb101_recipe(task, steps_per_epoch, device)
+    return _nb101_recipe(task, device)
 
 
 def _regnet_recipe(task: RunTask, device: torch.device) -> Recipe:
@@ -182,7 +182,7 @@ NB101_SETTINGS: dict[str, Any] = {
 }
 
 
-def _nb101_recipe(task: RunTask, steps_per_epoch: int, device: torch.device) -> Recipe:
+def _nb101_recipe(task: RunTask, device: torch.device) -> Recipe:
     """The NB101 network of the cell (``eabench.collect.models.nb101``) and NB101's optimizer.
 
     ``torch.optim.RMSprop`` adds epsilon outside the square root where TensorFlow's RMSProp adds

@@ -99,6 +99,58 @@ def _evaluate(model: Any, x: Any, y: Any, batch: int, amp: bool, device: Any) ->
     return _EpochStats(_finite(float(loss_sum) / n), int(correct) / n)
 
 
+@dataclass(slots=True)
+class _TrainStats:
+    loss: float | None
+    accuracy: float | None
+    seen: int
+    seconds: float
+
+
+def _train_epoch(
+    recipe: Any,
+    dev: Any,
+    batch_size: int,
+    gen: Any,
+    scaler: Any,
+    amp: bool,
+    device: Any,
+    epoch: int,
+) -> _TrainStats:
+    """One epoch of training (synchronised at both ends); running loss and accuracy."""
+    import torch
+
+    from eabench.collect.gpu_data import steps_per_epoch, train_batches
+
+    steps = steps_per_epoch(int(dev.train_y.shape[0]), batch_size)
+    recipe.model.train()
+    _sync(device)
+    t0 = time.perf_counter()
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    correct = torch.zeros((), device=device, dtype=torch.int64)
+    seen = 0
+    batches = train_batches(dev.train_x, dev.train_y, batch_size, gen, recipe.cutout)
+    for step, (xb, yb) in enumerate(batches):
+        if step == 0 or recipe.per_step_lr:
+            recipe.set_lr(epoch + step / steps if recipe.per_step_lr else epoch)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+            out = recipe.model(xb)
+            loss = recipe.criterion(out, yb)
+        recipe.optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(recipe.optimizer)
+        scaler.update()
+        recipe.after_step(epoch, step)
+        loss_sum += loss.detach().double() * yb.shape[0]
+        correct += (out.detach().argmax(1) == yb).sum()
+        seen += int(yb.shape[0])
+    _sync(device)
+    seconds = time.perf_counter() - t0
+    if not seen:
+        return _TrainStats(None, None, 0, seconds)
+    return _TrainStats(_finite(float(loss_sum) / seen), int(correct) / seen, seen, seconds)
+
+
 def _energy_by_meter(readings: tuple[MeterReading, ...]) -> dict[str, float]:
     out: dict[str, float] = {}
     for r in readings:
@@ -144,7 +196,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
     """
     import torch
 
-    from eabench.collect.gpu_data import DeviceSplits, steps_per_epoch, train_batches
+    from eabench.collect.gpu_data import DeviceSplits, steps_per_epoch
     from eabench.collect.meter_session import open_meters
     from eabench.collect.recipes import build_recipe
 
@@ -166,7 +218,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
     steps = steps_per_epoch(len(splits.train_y), proto.batch_size)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(task.seed)
-        recipe = build_recipe(task, steps, device)
+        recipe = build_recipe(task, device)
     meters = open_meters(spec.meters, spec.calibration_profile, device, task.run_id)
     host = hardware_info(device.type)["host_fingerprint"]
     header = existing or _header(
@@ -185,60 +237,33 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
             scaler.load_state_dict(state["scaler"])
             gen.set_state(state["generator"].cpu())
         for epoch in range(start, task.target_epochs):
-            recipe.model.train()
-            _sync(device)
             meters.begin(epoch, "train")
-            t0 = time.perf_counter()
-            loss_sum = torch.zeros((), device=device, dtype=torch.float64)
-            correct = torch.zeros((), device=device, dtype=torch.int64)
-            seen = 0
-            for step, (xb, yb) in enumerate(
-                train_batches(dev.train_x, dev.train_y, proto.batch_size, gen, recipe.cutout)
-            ):
-                if step == 0 or recipe.per_step_lr:
-                    recipe.set_lr(epoch + step / steps if recipe.per_step_lr else epoch)
-                with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                    out = recipe.model(xb)
-                    loss = recipe.criterion(out, yb)
-                recipe.optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(recipe.optimizer)
-                scaler.update()
-                recipe.after_step(epoch, step)
-                loss_sum += loss.detach().double() * yb.shape[0]
-                correct += (out.detach().argmax(1) == yb).sum()
-                seen += int(yb.shape[0])
-            _sync(device)
-            train_s = time.perf_counter() - t0
+            train = _train_epoch(recipe, dev, proto.batch_size, gen, scaler, amp, device, epoch)
             readings = meters.end()
-            train_loss = _finite(float(loss_sum) / seen) if seen else None
-            train_acc = int(correct) / seen if seen else None
-            evaluate = proto.eval_every_epoch or epoch == task.target_epochs - 1
             val = test = _EpochStats(None, None)
             extra_metrics: dict[str, float | None] = {}
             eval_s: float | None = None
-            if evaluate:
+            if proto.eval_every_epoch or epoch == task.target_epochs - 1:
                 meters.begin(epoch, "eval")
                 t1 = time.perf_counter()
-                for name, net in recipe.eval_models().items():
-                    v = _evaluate(net, dev.val_x, dev.val_y, proto.eval_batch_size, amp, device)
-                    t = _evaluate(net, dev.test_x, dev.test_y, proto.eval_batch_size, amp, device)
-                    if name == "model":
-                        val, test = v, t
-                    else:
-                        extra_metrics.update(
-                            {
-                                f"{name}_val_accuracy": v.accuracy,
-                                f"{name}_val_loss": v.loss,
-                                f"{name}_test_accuracy": t.accuracy,
-                                f"{name}_test_loss": t.loss,
-                            }
-                        )
+                results = {
+                    name: (
+                        _evaluate(net, dev.val_x, dev.val_y, proto.eval_batch_size, amp, device),
+                        _evaluate(net, dev.test_x, dev.test_y, proto.eval_batch_size, amp, device),
+                    )
+                    for name, net in recipe.eval_models().items()
+                }
                 _sync(device)
                 eval_s = time.perf_counter() - t1
                 readings = readings + meters.end()
+                val, test = results.pop("model")
+                for name, (v, t) in results.items():
+                    extra_metrics[f"{name}_val_accuracy"] = v.accuracy
+                    extra_metrics[f"{name}_val_loss"] = v.loss
+                    extra_metrics[f"{name}_test_accuracy"] = t.accuracy
+                    extra_metrics[f"{name}_test_loss"] = t.loss
             flags: tuple[Flag, ...] = ()
-            if seen and train_loss is None:
+            if train.seen and train.loss is None:
                 flags = (
                     Flag("NON_FINITE_LOSS", "warn", f"train loss not finite at epoch {epoch}"),
                 )
@@ -256,13 +281,13 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
                 EpochRecord(
                     run_id=task.run_id,
                     epoch=epoch,
-                    train_accuracy=train_acc,
+                    train_accuracy=train.accuracy,
                     val_accuracy=val.accuracy,
                     test_accuracy=test.accuracy,
-                    train_loss=train_loss,
+                    train_loss=train.loss,
                     val_loss=val.loss,
                     test_loss=test.loss,
-                    train_time_s=train_s,
+                    train_time_s=train.seconds,
                     eval_time_s=eval_s,
                     readings=readings,
                     flags=flags,
@@ -270,14 +295,14 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
                         "host_fingerprint": host,
                         "device": device.type,
                         "lr_end": recipe.current_lr(),
-                        "train_images": seen,
+                        "train_images": train.seen,
                         "optimizer_steps": steps,
                         **extra_metrics,
                     },
                 )
             )
             prune_checkpoints(ckpt, epoch)
-            wall_s += train_s + (eval_s or 0.0)
+            wall_s += train.seconds + (eval_s or 0.0)
             for meter, j in _energy_by_meter(readings).items():
                 energy[meter] = energy.get(meter, 0.0) + j
         done = writer.next_epoch
