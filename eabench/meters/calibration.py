@@ -26,7 +26,7 @@ import os
 import platform
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -34,6 +34,7 @@ from typing import Any, Final
 
 from eabench.errors import CalibrationError, InvalidArgumentError
 from eabench.meters.provenance import MeterReading
+from eabench.meters.session import MeterSession
 
 __all__ = [
     "FORMAT_VERSION",
@@ -42,6 +43,7 @@ __all__ = [
     "CalibrationRun",
     "OffSocketBounds",
     "build_profile",
+    "calibrate",
     "holistic_reading",
     "host_fingerprint",
     "prime_load",
@@ -80,27 +82,29 @@ def host_fingerprint(
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
-def _primes_until(deadline: float) -> int:
-    """Trial-division prime search until ``deadline`` (time.monotonic); returns primes found."""
+def _primes_for(duration_s: float) -> int:
+    """Trial-division prime search for ``duration_s`` from the worker's start; primes found."""
+    deadline = time.monotonic() + duration_s
     found, n = 0, 3
-    while time.monotonic() < deadline:
+    while True:
         for _ in range(2000):
             is_prime = all(n % d for d in range(3, math.isqrt(n) + 1, 2))
             found += is_prime
             n += 2
-    return found
+        if time.monotonic() >= deadline:
+            return found
 
 
 def prime_load(duration_s: float, processes: int | None = None) -> int:
     """Busy load for calibration: a prime-number search on ``processes`` cores (default all)
-    for ``duration_s`` seconds. Returns the number of primes found (proof of work)."""
+    for ``duration_s`` seconds each, timed from each worker's start (so process start-up does
+    not eat the load). Returns the number of primes found (proof of work)."""
     if not duration_s > 0:
         raise InvalidArgumentError.for_field("duration_s", duration_s, "must be > 0")
     n = processes or os.cpu_count() or 1
-    deadline = time.monotonic() + duration_s
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(n) as pool:
-        return sum(pool.map(_primes_until, [deadline] * n))
+        return sum(pool.map(_primes_for, [duration_s] * n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,3 +380,27 @@ def holistic_reading(
         simulated=any(r.simulated for r in on_socket),
         error=error,
     )
+
+
+def calibrate(
+    session: MeterSession,
+    fingerprint: str,
+    *,
+    idle_s: float = 300.0,
+    busy_s: float = 300.0,
+    busy_load: Callable[[float], object] = prime_load,
+    idle_wait: Callable[[float], None] = time.sleep,
+    **profile_kw: Any,
+) -> CalibrationProfile:
+    """Measure an idle run and a ``prime`` busy run with ``session`` (which must include
+    ``node.external`` and on-socket meters) and build the profile. ``busy_load(seconds)`` runs the
+    load (default :func:`prime_load` on all cores); ``idle_wait(seconds)`` idles."""
+    runs = []
+    for epoch, (name, seconds) in enumerate((("idle", idle_s), ("prime", busy_s))):
+        session.begin(epoch, f"calibration-{name}")
+        if name == "idle":
+            idle_wait(seconds)
+        else:
+            busy_load(seconds)
+        runs.append(run_from_readings(name, session.end().readings))
+    return build_profile(runs[0], runs[1:], fingerprint, **profile_kw)
