@@ -3,8 +3,9 @@
 Runs the committed smoke sweep (``data_collection/sweeps/smoke_regnet_hpo.toml``: the two
 smallest RegNet x HPO configs, about 15-20 MFLOPs per image) through the real harness
 (``eabench.collect.harness.collect``, in-process executor, fake NVML meters), on a few hundred
-real CIFAR-10 images: the 512-image subset of ``../shared`` when present, else the committed
-300-image fixture. Reports, from the run logs it wrote:
+real CIFAR-10 images: a 512-image training subset of ``../shared`` (or ``$EABENCH_SHARED``)
+when present, else the committed 300-image fixture (64 training images). Reports, from the run
+logs it wrote:
 
 - trainer throughput: training images per second and seconds per epoch (train window, eval
   window), median over epochs after the first (warm-up);
@@ -23,7 +24,9 @@ and ``benchmarks/results/collect.json``. Numbers depend on the (shared, 2-core) 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import platform
 import statistics
 import sys
@@ -47,7 +50,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SMOKE = REPO / "data_collection" / "sweeps" / "smoke_regnet_hpo.toml"
-SHARED_PACK = REPO.parent / "shared" / "data" / "cifar10" / "cifar10_jpeg.npz"
+SHARED = Path(os.environ.get("EABENCH_SHARED", REPO.parent / "shared"))
+SHARED_PACK = SHARED / "data" / "cifar10" / "cifar10_jpeg.npz"
 FIXTURE = REPO / "tests" / "fixtures" / "cifar10" / "cifar10_tiny_jpeg.npz"
 
 
@@ -122,7 +126,7 @@ def main() -> None:
             steady = epochs[1:] or epochs
             imgs = [e.extra["train_images"] / e.train_time_s for e in steady]
             gaps = []
-            for prev, nxt in zip(epochs, epochs[1:], strict=False):
+            for prev, nxt in itertools.pairwise(epochs):
                 end_prev = max(r.window_end_mono_ns for r in prev.readings)
                 start_next = min(r.window_start_mono_ns for r in nxt.readings)
                 gaps.append((start_next - end_prev) / 1e9)
@@ -139,19 +143,33 @@ def main() -> None:
                     "train_s_per_epoch_median": statistics.median(e.train_time_s for e in steady),
                     "eval_s_per_epoch_median": statistics.median(e.eval_time_s for e in steady),
                     "harness_gap_s_per_epoch_median": statistics.median(gaps) if gaps else None,
+                    "harness_gap_pct_of_epoch": 100.0
+                    * statistics.median(gaps)
+                    / statistics.median(
+                        (e.train_time_s or 0) + (e.eval_time_s or 0) for e in steady
+                    )
+                    if gaps
+                    else None,
                     "windows_s_total": in_windows,
                     "run_wall_s_total_reported": outcome.wall_s,
                 }
             )
         meters = _meter_edge_cost()
+    gaps_total = sum((r["harness_gap_s_per_epoch_median"] or 0.0) * (args.epochs - 1) for r in runs)
+    windows_total = sum(r["windows_s_total"] for r in runs)
     result = {
         "benchmark": "collect",
         "what": "eabench collect smoke sweep on CPU: trainer throughput and per-epoch overhead",
-        "machine": {"platform": platform.platform(), "processor": platform.processor()},
+        "machine": {
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "load_average_1_5_15_min": list(os.getloadavg()),
+        },
         "data": data_kind,
         "epochs": args.epochs,
         "torch_threads": args.threads,
         "sweep_wall_s": sweep_wall_s,
+        "startup_s_per_run_estimate": (sweep_wall_s - windows_total - gaps_total) / len(runs),
         "runs": runs,
         "meter_session_edges_fake_nvml": meters,
         "meters": list(spec.meters.names),

@@ -105,6 +105,8 @@ class MeterWindows:
         self._profile = profile
         self._profile_path = profile_path
         self._fingerprint: str | None = None
+        #: meter id -> error message of the last window (meters that failed in it)
+        self.last_errors: dict[str, str] = {}
 
     def settings(self) -> list[dict[str, Any]]:
         """One entry per requested meter for the run-log header (settings, availability)."""
@@ -137,6 +139,7 @@ class MeterWindows:
     def end(self) -> tuple[MeterReading, ...]:
         """Close the window; flagged readings (plus ``node.holistic`` with a profile)."""
         result = self._session.end()
+        self.last_errors = dict(result.errors)
         readings = tuple(result.readings)
         if self._profile is None:
             return readings

@@ -9,8 +9,7 @@ schedule length is the config's ``max_epochs``; for 7V there is one run per budg
 Random sampling draws ``num_configs`` *distinct* configs from the space's sampler with a
 ``numpy.random.Generator`` seeded by ``sampler.seed`` (so the list is reproducible): RegNet x HPO
 through ``RegNetHPOSpace.sample_many`` (the EA-HAS-Bench prior, rejection under the constraints),
-7V by repeated ``sample`` until ``num_configs`` distinct hashes (error after ``100 *
-num_configs`` draws).
+7V uniformly without replacement from the 423,624 unique cells (``NB101Space.sample_indices``).
 """
 
 from __future__ import annotations
@@ -84,18 +83,9 @@ def sample_configs(spec: SweepSpec) -> list[Any]:
     if spec.space == "regnet-hpo":  # vectorised rejection sampling, distinct configs
         configs, _stats = space.sample_many(spec.sampler.num_configs, rng, unique=True)
         return list(configs)
-    seen: dict[str, Any] = {}
-    budget = 100 * spec.sampler.num_configs
-    for _ in range(budget):
-        cfg = space.sample(rng)
-        seen.setdefault(cfg.config_id(), cfg)
-        if len(seen) == spec.sampler.num_configs:
-            return list(seen.values())
-    raise InvalidArgumentError.for_field(
-        "sampler.num_configs",
-        spec.sampler.num_configs,
-        f"only {len(seen)} distinct configs found in {budget} draws",
-    )
+    # 7V: distinct unique cells (pruned, canonical), uniformly without replacement
+    idx = space.sample_indices(spec.sampler.num_configs, rng)
+    return [space.data.cell(int(i)) for i in idx]
 
 
 def run_id_for(spec: SweepSpec, config_id: str, schedule_epochs: int) -> str:

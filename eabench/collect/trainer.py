@@ -240,6 +240,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
             meters.begin(epoch, "train")
             train = _train_epoch(recipe, dev, proto.batch_size, gen, scaler, amp, device, epoch)
             readings = meters.end()
+            errors = {f"train:{k}": v for k, v in meters.last_errors.items()}
             val = test = _EpochStats(None, None)
             extra_metrics: dict[str, float | None] = {}
             eval_s: float | None = None
@@ -256,6 +257,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
                 _sync(device)
                 eval_s = time.perf_counter() - t1
                 readings = readings + meters.end()
+                errors.update({f"eval:{k}": v for k, v in meters.last_errors.items()})
                 val, test = results.pop("model")
                 for name, (v, t) in results.items():
                     extra_metrics[f"{name}_val_accuracy"] = v.accuracy
@@ -298,6 +300,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
                         "train_images": train.seen,
                         "optimizer_steps": steps,
                         **extra_metrics,
+                        **({"meter_errors": errors} if errors else {}),
                     },
                 )
             )
