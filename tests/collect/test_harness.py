@@ -166,3 +166,32 @@ def test_7v_smoke_sweep_trains_each_budget_as_a_full_schedule(
         assert 0.0 <= log.epochs[0].test_accuracy <= 1.0
         # the whole schedule is done: nothing is left to resume, the checkpoint is gone
         assert not (tmp_path / "sweep" / "checkpoints" / log.run_id).exists()
+
+
+def test_calibration_profile_adds_holistic_bounds(repo_root: Path, tmp_path: Path) -> None:
+    from eabench.collect.environment import hardware_info
+    from eabench.meters.calibration import CalibrationRun, build_profile
+
+    profile = build_profile(
+        CalibrationRun("idle", 60.0, p_wall_mean_w=150.0, p_on_mean_w=100.0),
+        [CalibrationRun("prime", 60.0, p_wall_mean_w=600.0, p_on_mean_w=400.0)],
+        fingerprint=str(hardware_info("cpu")["host_fingerprint"]),
+    )
+    profile.save(tmp_path / "profile.json")
+    raw = smoke_raw(repo_root)
+    raw["sweep"]["output_dir"] = str(tmp_path / "sweep")
+    raw["data"]["cache_dir"] = str(tmp_path / "cache")
+    raw["sampler"]["configs"] = raw["sampler"]["configs"][:1]
+    raw["protocol"]["epoch_limit"] = 1
+    raw["calibration"] = {"profile": str(tmp_path / "profile.json")}
+    summary = collect(parse_spec(raw, base_dir=repo_root / "data_collection" / "sweeps"))
+    assert summary.counts["trained"] == 1, summary.render()
+    (log,) = _logs(tmp_path / "sweep").values()
+    assert any(m["meter"] == "node.holistic" for m in log.header.meters)
+    holistic = [r for r in log.epochs[0].readings if r.meter == "node.holistic"]
+    assert {r.window_name for r in holistic} == {"train", "eval"}
+    for r in holistic:
+        params = r.model["params"]
+        assert "CALIBRATION_APPLIED" in r.flag_codes
+        if r.energy_j is not None:  # the fake counter can read 0 J in a short window
+            assert params["lower_j"] <= r.energy_j <= params["upper_j"]
