@@ -103,7 +103,7 @@ def _str_in(field: str, value: Any, allowed: tuple[str, ...]) -> str:
         raise InvalidConfigError.for_field(field, value, "must be a str")
     if value not in allowed:
         raise InvalidConfigError.for_field(field, value, f"must be one of {list(allowed)}")
-    return value
+    return str(value)
 
 
 def _grid_units(field: str, value: Any, scale: int, lo: int, hi: int) -> int:
