@@ -10,7 +10,8 @@ Run from the repository root: ``python benchmarks/bench_meters.py``. Writes
 2. Polling cost: a GIL-bound simulated epoch (pure-Python work of fixed size, the worst case for
    a Python thread next to it) timed without a poller and with ``gpu.nvml_power`` polling the
    fake NVML at 10/100/1000 Hz and ``gpu.smi_poll`` with the fake ``nvidia-smi``. Reported: the
-   poller thread's CPU time as % of the epoch (robust), the epoch's wall-time increase (best of
+   poller thread's CPU time as % of the epoch (robust; plus the CPU time of ``nvidia-smi`` child
+   processes for ``gpu.smi_poll``), the epoch's wall-time increase (best of
    repeats; noisy on a shared machine) and the polling rate the thread achieved next to the
    GIL-bound epoch.
 """
@@ -18,7 +19,9 @@ Run from the repository root: ``python benchmarks/bench_meters.py``. Writes
 from __future__ import annotations
 
 import json
+import os
 import platform
+import resource
 import statistics
 import sys
 import tempfile
@@ -146,11 +149,13 @@ def polling_cost(tmp: Path, repeats: int = 7) -> dict[str, Any]:
     cpu: dict[str, list[float]] = {k: [] for k in configs}
     samples: dict[str, list[int]] = {k: [] for k in configs}
     achieved: dict[str, list[float]] = {k: [] for k in configs}
+    child: dict[str, list[float]] = {k: [] for k in configs}
     for _ in range(repeats):  # interleave configs so drift hits all alike
         for name, make in configs.items():
             meter = make() if make else None
             if meter is not None:
                 meter.begin(Window("bench", 1))
+            ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             epoch_work(n)
             dt = time.perf_counter() - t0
@@ -159,6 +164,8 @@ def polling_cost(tmp: Path, repeats: int = 7) -> dict[str, Any]:
                 cpu[name].append(meter._poller.thread_cpu_s / dt)
                 samples[name].append(r.samples_taken or 0)
                 achieved[name].append(r.achieved_rate_hz or 0.0)
+                ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                child[name].append((ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) / dt)
             times[name].append(dt)
     base = min(times["none"])
     result: dict[str, Any] = {"epoch_s_without_poller_best": round(base, 3), "repeats": repeats}
@@ -170,6 +177,7 @@ def polling_cost(tmp: Path, repeats: int = 7) -> dict[str, Any]:
             "epoch_wall_increase_pct": round(100 * (best - base) / base, 2),
             "achieved_rate_hz_median": round(statistics.median(achieved[name]), 1),
             "poller_thread_cpu_pct_of_epoch": round(100 * statistics.median(cpu[name]), 2),
+            "child_process_cpu_pct_of_epoch": round(100 * statistics.median(child[name]), 2) + 0.0,
             "samples_per_epoch_median": statistics.median(samples[name]),
         }
     return result
@@ -187,6 +195,7 @@ def main() -> None:
             "reads_per_second": reads_per_second(tmp),
             "polling_cost": polling_cost(tmp),
         }
+    results["machine"]["load_avg_1min_at_end"] = os.getloadavg()[0]
     text = json.dumps(results, indent=2)
     print(text)
     OUT.parent.mkdir(parents=True, exist_ok=True)

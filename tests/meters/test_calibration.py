@@ -17,7 +17,6 @@ from eabench.meters.calibration import (
     build_profile,
     holistic_reading,
     host_fingerprint,
-    prime_load,
     run_from_readings,
 )
 from eabench.meters.flags import flags_for
@@ -158,10 +157,6 @@ def test_profile_json_round_trip_and_validation(tmp_path: Path) -> None:
         build_profile(idle, [idle], FP)
     with pytest.raises(CalibrationError):
         prof.bound("firestarter")
-
-
-def test_prime_load_does_work_on_all_requested_cores() -> None:
-    assert prime_load(0.3, processes=2) > 100
 
 
 class SyntheticMeters:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,8 @@ def test_session_runs_meters_side_by_side(tmp_path: Path) -> None:
     assert "METER_DISAGREEMENT" in c.flag_codes  # the part-time sensor reads +50%
     assert second.severity == "invalid"  # SIMULATED
     assert all(r.policy_id == session.policy.policy_id for r in second.readings)
+    for r in second.readings:  # the stored form round-trips through JSON
+        assert MeterReading.from_dict(json.loads(json.dumps(r.to_dict()))) == r
 
 
 def test_session_rejects_misuse() -> None:
