@@ -2,7 +2,7 @@
 
 GPU facts come from NVML through nvidia-ml-py when a CUDA device is used; anything that cannot be
 read is ``None`` (never a made-up value). ``host_fingerprint`` is
-:func:`eabench.meters.calibration.host_fingerprint` (hostname, CPU model, GPU UUID, kernel,
+:func:`eabench.meters.host.host_fingerprint` (hostname, CPU model, GPU UUID, kernel,
 driver), so that run logs and calibration profiles of one node can be matched.
 """
 
@@ -81,7 +81,7 @@ def hardware_info(device: str, gpu_index: int = 0) -> dict[str, Any]:
     }
     if device == "cuda":
         info.update(_gpu_info(gpu_index))
-    from eabench.meters.calibration import host_fingerprint
+    from eabench.meters.host import host_fingerprint
 
     uuid = info.get("gpu_uuid")
     info["host_fingerprint"] = host_fingerprint(
