@@ -4,6 +4,8 @@
 - ``inprocess``: one after the other in this process (debugging, tests).
 - ``pool`` (default): a ``ProcessPoolExecutor`` of ``workers`` spawned processes (``spawn``, not
   ``fork``, because torch and CUDA must not be forked). One GPU node: ``workers = 1`` per GPU.
+  On Linux each worker asks the kernel to SIGKILL it when the sweep process dies
+  (``PR_SET_PDEATHSIG``), so killing a sweep never leaves orphans training on.
 - ``slurm``: ``submitit.AutoExecutor`` on SLURM, one array task per run; ``[executor]`` SLURM keys
   (partition, timeout_min, gpus_per_node, cpus_per_task, mem_gb, array_parallelism, account, qos)
   become submitit parameters.
@@ -18,6 +20,7 @@ A task that raises or whose process dies becomes a ``failed`` :class:`RunOutcome
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -97,6 +100,20 @@ def _run_inprocess(
     return out
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Pool-worker initializer: on Linux, get SIGKILL when the parent process dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _run_pool(
     tasks: Sequence[T], fn: Callable[[T], RunOutcome], workers: int, desc: str, progress: bool
 ) -> list[RunOutcome]:
@@ -104,7 +121,9 @@ def _run_pool(
     ctx = multiprocessing.get_context("spawn")
     with (
         _bar(len(tasks), desc, progress) as bar,
-        ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool,
+        ProcessPoolExecutor(
+            max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=die_with_parent
+        ) as pool,
     ):
         futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
         for fut in as_completed(futures):

@@ -29,6 +29,7 @@ class RunOutcome:
         energy_j_by_meter: energy of the trained epochs summed per meter id (train + eval windows;
             meters that returned null for a window are left out of that window's sum).
         error: ``"ExceptionType: message"`` when ``failed``.
+        simulated_meters: meter ids whose readings were simulated (fake hardware).
     """
 
     run_id: str
@@ -40,6 +41,7 @@ class RunOutcome:
     wall_s: float = 0.0
     energy_j_by_meter: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
+    simulated_meters: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -53,6 +55,7 @@ class RunOutcome:
             "wall_s": self.wall_s,
             "energy_j_by_meter": dict(self.energy_j_by_meter),
             "error": self.error,
+            "simulated_meters": list(self.simulated_meters),
         }
 
 
@@ -73,6 +76,7 @@ class SweepSummary:
     cpu_hours: float
     energy_j_by_meter: Mapping[str, float]
     outcomes: tuple[RunOutcome, ...] = ()
+    simulated_meters: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (with every outcome)."""
@@ -85,6 +89,7 @@ class SweepSummary:
             "gpu_hours": self.gpu_hours,
             "cpu_hours": self.cpu_hours,
             "energy_j_by_meter": dict(self.energy_j_by_meter),
+            "simulated_meters": list(self.simulated_meters),
             "outcomes": [o.to_dict() for o in self.outcomes],
         }
 
@@ -103,7 +108,10 @@ class SweepSummary:
             f"device time: {self.gpu_hours:.4f} GPU-hours, {self.cpu_hours:.4f} CPU-hours",
         ]
         if self.energy_j_by_meter:
-            parts = [f"{m} {j / 3.6e6:.6f} kWh" for m, j in sorted(self.energy_j_by_meter.items())]
+            parts = [
+                f"{m} {j / 3.6e6:.6f} kWh" + (" (SIMULATED)" if m in self.simulated_meters else "")
+                for m, j in sorted(self.energy_j_by_meter.items())
+            ]
             lines.append("energy by meter: " + ", ".join(parts))
         else:
             lines.append("energy by meter: none measured")
@@ -130,4 +138,5 @@ def summarise(sweep: str, outcomes: Iterable[RunOutcome]) -> SweepSummary:
         cpu_hours=sum(o.wall_s for o in outs if o.device == "cpu") / 3600.0,
         energy_j_by_meter=energy,
         outcomes=outs,
+        simulated_meters=tuple(sorted({m for o in outs for m in o.simulated_meters})),
     )

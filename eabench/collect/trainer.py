@@ -228,6 +228,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
     gen = torch.Generator(device=device).manual_seed(task.seed)
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
     energy: dict[str, float] = {}
+    simulated: set[str] = set()
     wall_s = 0.0
     with RunLogWriter.open(spec.output_dir / "logs", header) as writer, meters:
         start = writer.next_epoch
@@ -308,6 +309,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
             wall_s += train.seconds + (eval_s or 0.0)
             for meter, j in _energy_by_meter(readings).items():
                 energy[meter] = energy.get(meter, 0.0) + j
+            simulated.update(r.meter for r in readings if r.simulated)
         done = writer.next_epoch
     if done >= task.schedule_epochs:
         prune_checkpoints(ckpt, None)  # the full schedule is done: nothing left to resume
@@ -320,6 +322,7 @@ def train_task(task: RunTask, existing: RunHeader | None) -> RunOutcome:
         device=device.type,
         wall_s=wall_s,
         energy_j_by_meter=energy,
+        simulated_meters=tuple(sorted(simulated)),
     )
 
 

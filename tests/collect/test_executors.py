@@ -7,6 +7,8 @@ be a module-level function so that spawned processes and submitit can pickle it.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,21 @@ def test_every_executor_returns_outcomes_in_order(tmp_path: Path, kind: str, wor
     assert "FAILED b" in summary.render()
     if kind == "submitit-local":
         assert list(tmp_path.glob("*_result.pkl"))  # submitit's own job files: it really ran them
+
+
+def _pdeathsig(task: _Task) -> RunOutcome:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    sig = ctypes.c_int(0)
+    libc.prctl(2, ctypes.byref(sig))  # PR_GET_PDEATHSIG
+    return RunOutcome(task.run_id, "trained", epochs_trained=sig.value)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux-only")
+def test_pool_workers_die_with_the_sweep_process(tmp_path: Path) -> None:
+    (out,) = run_tasks([_Task("a")], _pdeathsig, ExecutorSpec("pool", 1), tmp_path, progress=False)
+    assert out.epochs_trained == signal.SIGKILL
 
 
 def test_submitit_parameters_for_slurm() -> None:

@@ -48,6 +48,8 @@ def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path)
     assert summary.counts["trained"] == 2, summary.render()
     assert summary.epochs_trained == 2
     assert set(summary.energy_j_by_meter) == {"gpu.nvml_counter", "gpu.nvml_power"}
+    assert summary.simulated_meters == ("gpu.nvml_counter", "gpu.nvml_power")
+    assert "(SIMULATED)" in summary.render()
     assert summary.cpu_hours > 0
     assert summary.gpu_hours == 0
     logs = _logs(out)
