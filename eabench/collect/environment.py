@@ -36,36 +36,42 @@ def _ram_bytes() -> int | None:
 
 
 def _gpu_info(index: int) -> dict[str, Any]:
-    """NVML facts about the GPU at CUDA index ``index`` (nulls where NVML cannot say)."""
+    """NVML facts about the GPU at CUDA index ``index`` (nulls where NVML cannot say).
+
+    Identity and versions come from the meters' NVML source (``eabench.meters.nvml``, which maps
+    CUDA indices to NVML ones under ``CUDA_VISIBLE_DEVICES``); the enforced power limit, which
+    that source does not expose, is read with nvidia-ml-py directly.
+    """
+    from eabench.meters.nvml import PynvmlSource, discover_gpus
+
     info: dict[str, Any] = {
         "gpu_name": None,
         "gpu_uuid": None,
+        "gpu_arch": None,
         "driver_version": None,
+        "nvml_version": None,
+        "cuda_driver_version": None,
         "power_limit_w": None,
         "nvml_error": None,
     }
+    source = PynvmlSource()
     try:
+        (gpu,) = discover_gpus(source, [index])
+        info.update(gpu_name=gpu.name, gpu_uuid=gpu.uuid, gpu_arch=gpu.arch)
+        versions = source.versions()
+        for key in ("driver_version", "nvml_version", "cuda_driver_version"):
+            info[key] = versions.get(key)
         import pynvml
 
-        pynvml.nvmlInit()
-        try:
-            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-            if visible and visible.split(",")[index].strip().startswith("GPU-"):
-                handle = pynvml.nvmlDeviceGetHandleByUUID(visible.split(",")[index].strip())
-            else:
-                physical = int(visible.split(",")[index]) if visible else index
-                handle = pynvml.nvmlDeviceGetHandleByIndex(physical)
-            name = pynvml.nvmlDeviceGetName(handle)
-            info["gpu_name"] = name.decode() if isinstance(name, bytes) else str(name)
-            uuid = pynvml.nvmlDeviceGetUUID(handle)
-            info["gpu_uuid"] = uuid.decode() if isinstance(uuid, bytes) else str(uuid)
-            drv = pynvml.nvmlSystemGetDriverVersion()
-            info["driver_version"] = drv.decode() if isinstance(drv, bytes) else str(drv)
-            info["power_limit_w"] = pynvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception as exc:  # no NVML, no driver, odd CUDA_VISIBLE_DEVICES: record why
+        handle = pynvml.nvmlDeviceGetHandleByIndex(gpu.nvml_index)
+        info["power_limit_w"] = pynvml.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0
+    except Exception as exc:  # no NVML, no driver, no permission: record why
         info["nvml_error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        try:
+            source.close()
+        except Exception as exc:
+            info["nvml_error"] = info["nvml_error"] or f"{type(exc).__name__}: {exc}"
     return info
 
 
