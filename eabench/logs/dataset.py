@@ -9,6 +9,7 @@ Layout (format ``eabench.dataset`` version 1; see docs/dataset.md)::
         config_id       (n,)     S     config ids (7V: NB101 module hash); absent when
                                        config_ids_from = "nb101-space-cache" (sorted hashes)
         run_id          (n,)     S     (run tables only)
+        row_path        (n,)     S     source file of each run (run tables only)
         row_source      (n,)     u1    index into the attrs list row_source_names
         configs/matrix  (n,7,7)  u1    7V adjacency, zero-padded at the end   } nb101-7v only
         configs/ops     (n,7)    i1    NB101 labels: -1 in, -2 out, 0 conv3x3, }
@@ -53,6 +54,7 @@ __all__ = [
     "Metric",
     "RunTable",
     "open_dataset",
+    "shipped_dataset_path",
 ]
 
 DATASET_FORMAT: Final = "eabench.dataset"
@@ -171,7 +173,8 @@ class RunTable:
     str (source id of every row; described in ``Dataset.sources``); ``configs`` (7V) or
     ``config_json`` (other spaces); ``metrics`` name -> :class:`Metric`; ``static`` name ->
     (values (n,), mask (n,)); ``energy`` or None; ``splits`` name -> int8 codes (n,) with
-    :data:`SPLIT_CODES` and -1 for rows outside the split.
+    :data:`SPLIT_CODES` and -1 for rows outside the split; ``row_paths`` (n,) str: the file each
+    run came from (relative to its data root; ``file#row`` for multi-run files), or None.
     """
 
     space: str
@@ -189,6 +192,7 @@ class RunTable:
     energy: EnergyBlock | None
     splits: Mapping[str, npt.NDArray[np.int8]]
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    row_paths: StrArray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -301,6 +305,7 @@ def _read_table(g: Any, space: str, dataset: str, name: str) -> RunTable:
         energy=energy,
         splits=splits,
         attrs=attrs,
+        row_paths=_strs(g["row_path"][()]) if "row_path" in g else None,
     )
     _check_shapes(table, n)
     return table
@@ -366,6 +371,11 @@ def _check_shapes(t: RunTable, n: int) -> None:
             raise _err(f"static/{m.name}", m.values.shape, f"must be ({n},)")
     if t.energy is not None and t.energy.energy_j.shape[:2] != (n, e):
         raise _err("energy/energy_j", t.energy.energy_j.shape, f"must start with ({n}, {e})")
+
+
+def shipped_dataset_path() -> Path:
+    """``data/eabench-data.h5`` of a source checkout (the real data; not part of the wheel)."""
+    return Path(__file__).resolve().parents[2] / "data" / "eabench-data.h5"
 
 
 def open_dataset(path: str | os.PathLike[str]) -> Dataset:

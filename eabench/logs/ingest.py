@@ -254,7 +254,7 @@ def ingest(
     col = _Collector(report)
     iterator: Iterable[Path] = progress(files, len(files)) if progress else files
     for path in iterator:
-        if path.is_file() and _is_aux(path) and fmt is None:
+        if path.is_file() and _is_aux(path):
             continue
         try:
             this = fmt or detect_format(path)

@@ -136,6 +136,7 @@ def ecnas_7v_table(data: Ecnas7V, labels: NB101Labels, split_codes: np.ndarray) 
         row_sources=["ecnas-7v"] * n,
         config_ids=data.config_ids,
         run_ids=np.asarray([lg.run_id for lg in logs], dtype=str),
+        row_paths=np.asarray([f"surrogate-ec-nasbench/7v_data.pt#{i}" for i in range(n)]),
         configs=list(data.configs),
         metrics={
             "val_accuracy": labels.val_accuracy[j],

@@ -115,3 +115,17 @@ def test_carbontracker_log(tmp_path: Path) -> None:
     p.write_text(text.replace("Epoch 2:", "Epoch 9:"))
     with pytest.raises(InvalidLogError, match="no such epoch"):
         align_carbontracker(_run(), p)
+
+
+def test_codecarbon_whole_run_row_becomes_a_run_window(tmp_path: Path) -> None:
+    end = T0 + dt.timedelta(seconds=29)
+    p = tmp_path / "emissions.csv"
+    p.write_text(
+        "timestamp,duration,cpu_energy,gpu_energy,ram_energy\n"
+        f"{end.isoformat()},29.5,0.001,0.004,0.0001\n"
+    )
+    log = align_codecarbon(_run(), p)
+    run_level = [r for r in log.epochs[-1].readings if r.window_name == "run"]
+    assert len(run_level) == 3
+    assert sum(r.energy_j for r in run_level) == pytest.approx(0.0051 * 3.6e6)
+    assert all(r.meter != "codecarbon" for rec in log.epochs[:-1] for r in rec.readings)
