@@ -102,3 +102,19 @@ def test_device_batches_and_augmentation(tiny_pack: Path, tmp_path: Path) -> Non
     assert float(a[0].abs().max()) < 3.0
     ev = list(eval_batches(dev.test_x, dev.test_y, 40))
     assert [int(y.shape[0]) for _, y in ev] == [40, 40, 20]
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_full_pack_decodes_into_the_cache(shared_data: Path, tmp_path: Path) -> None:
+    data = load_cifar10(shared_data / "cifar10" / "cifar10_jpeg.npz", tmp_path)
+    assert data.train_x.shape == (50_000, 32, 32, 3)
+    assert data.test_x.shape == (10_000, 32, 32, 3)
+    assert np.bincount(data.train_y, minlength=10).tolist() == [5000] * 10
+    assert np.bincount(data.test_y, minlength=10).tolist() == [1000] * 10
+    splits = make_splits(data, val_size=5000, split_seed=0)
+    assert len(splits.train_y) == 45_000
+    assert np.bincount(splits.val_y, minlength=10).tolist() == [500] * 10
+    # mean colour close to the published CIFAR-10 statistics (JPEG re-encoding shifts it a bit)
+    mean = data.train_x.reshape(-1, 3).mean(axis=0) / 255.0
+    np.testing.assert_allclose(mean, [0.4914, 0.4822, 0.4465], atol=0.01)
