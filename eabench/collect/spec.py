@@ -23,6 +23,7 @@ except ``[sweep]``)::
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -142,13 +143,7 @@ class SweepSpec:
             workers=_int("executor.workers", workers if workers is not None else ex.workers, 1),
             slurm=ex.slurm,
         )
-        return _replace(self, executor=new)
-
-
-def _replace(spec: SweepSpec, **changes: Any) -> SweepSpec:
-    import dataclasses
-
-    return dataclasses.replace(spec, **changes)
+        return dataclasses.replace(self, executor=new)
 
 
 # ------------------------------------------------------------------------------ field helpers
