@@ -86,6 +86,18 @@ def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path)
     doc = json.loads((out / "sweep_summary.json").read_text())
     assert doc["counts"]["already_done"] == 2
 
+    # the logs are what `eabench ingest` consumes
+    from eabench.logs import open_dataset
+    from eabench.logs.ingest import ingest
+
+    report = ingest([out / "logs"], tmp_path / "ds.h5")
+    assert report.ingested == 2
+    table = open_dataset(tmp_path / "ds.h5").table("regnet-hpo", "cifar10", "runs")
+    assert table.n_rows == 2
+    assert table.energy is not None
+    assert {m.split(":")[0] for m in table.energy.meters} == {"gpu.nvml_counter", "gpu.nvml_power"}
+    assert "SIMULATED" in table.energy.flag_codes
+
     longer = collect(smoke_spec(repo_root, out, epoch_limit=2), progress=False)
     assert longer.counts["trained"] == 2
     assert longer.epochs_trained == 2
