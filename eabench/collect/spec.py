@@ -11,6 +11,7 @@ except ``[sweep]``)::
 
     [sweep]       name, space ("regnet-hpo" | "nb101-7v"), dataset ("cifar10"), output_dir, seed
     [sampler]     kind ("random" | "list"), seed, num_configs, constraints (bool), configs
+                  (inline tables) or configs_file (a JSON list of config objects)
     [protocol]    batch_size, eval_batch_size, amp, eval_every_epoch, val_size, split_seed,
                   train_limit, val_limit, test_limit, epoch_limit, budgets, device, num_threads
     [data]        source (CIFAR-10 JPEG pack), cache_dir
@@ -24,6 +25,7 @@ except ``[sweep]``)::
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -203,6 +205,21 @@ def check_meter_names(spec: MeterSpec) -> None:
             )
 
 
+def _configs_file(path: Path) -> list[Any]:
+    """A JSON file holding a list of config objects (e.g. configs exported from another run)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidArgumentError.for_field(
+            "sampler.configs_file", str(path), f"must be a readable JSON file: {exc}"
+        ) from exc
+    if not isinstance(data, list):
+        raise InvalidArgumentError.for_field(
+            "sampler.configs_file", str(path), "must hold a JSON list of config objects"
+        )
+    return data
+
+
 # ------------------------------------------------------------------------------ parsing
 def load_spec(path: str | Path) -> SweepSpec:
     """Read and validate a sweep spec TOML file; relative paths resolve against its folder."""
@@ -237,9 +254,17 @@ def parse_spec(
         raise InvalidArgumentError.for_field("sweep.output_dir", None, "is required")
     output_dir = _path("sweep.output_dir", sw["output_dir"], base_dir)
 
-    sm = _table(raw, "sampler", ("kind", "seed", "num_configs", "constraints", "configs"))
+    sm = _table(
+        raw, "sampler", ("kind", "seed", "num_configs", "constraints", "configs", "configs_file")
+    )
     kind = _choice("sampler.kind", sm.get("kind", "random"), SAMPLERS)
     configs = sm.get("configs", [])
+    if "configs_file" in sm:
+        if configs:
+            raise InvalidArgumentError.for_field(
+                "sampler.configs_file", sm["configs_file"], "give configs or configs_file, not both"
+            )
+        configs = _configs_file(_path("sampler.configs_file", sm["configs_file"], base_dir))
     if not isinstance(configs, list) or not all(isinstance(c, Mapping) for c in configs):
         raise InvalidArgumentError.for_field("sampler.configs", configs, "must be a list of tables")
     if kind == "list" and not configs:

@@ -86,6 +86,27 @@ def test_missing_sweep_table_and_unknown_table(tmp_path: Path) -> None:
         parse_spec(_raw(extra={"a": 1}), base_dir=tmp_path)
 
 
+def test_configs_file(tmp_path: Path) -> None:
+    import json
+
+    cfg = {"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}
+    (tmp_path / "cfgs.json").write_text(json.dumps([cfg, cfg]))
+    raw = _raw(sweep={"space": "nb101-7v"}, sampler={"kind": "list", "configs_file": "cfgs.json"})
+    raw["sampler"].pop("num_configs")
+    spec = parse_spec(raw, base_dir=tmp_path)
+    assert spec.sampler.configs == (cfg, cfg)
+    assert spec.sampler.num_configs == 2
+    (tmp_path / "bad.json").write_text("{}")
+    raw["sampler"]["configs_file"] = "bad.json"
+    with pytest.raises(InvalidArgumentError, match="JSON list"):
+        parse_spec(raw, base_dir=tmp_path)
+    # the same cell twice is one config: planning refuses the duplicate
+    from eabench.collect.plan import plan_sweep
+
+    with pytest.raises(InvalidArgumentError, match="twice"):
+        plan_sweep(spec)
+
+
 def test_bad_toml_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[sweep\nname=")
