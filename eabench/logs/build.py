@@ -96,12 +96,16 @@ def config_matrix_ops(
     for i, cfg in enumerate(configs):
         if cfg is None:
             continue
-        m = np.asarray(cfg["matrix"], dtype=np.uint8)
-        v = m.shape[0]
-        if m.shape != (v, v) or v > 7 or len(cfg["ops"]) != v:
+        try:
+            m = np.asarray(cfg["matrix"], dtype=np.uint8)
+            v = m.shape[0] if m.ndim == 2 else -1
+            labels = [_OPS_LABEL[o] for o in cfg["ops"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _err(f"configs[{i}]", cfg, f"not a 7V config dict: {exc}") from exc
+        if m.shape != (v, v) or v > 7 or len(labels) != v:
             raise _err(f"configs[{i}]", cfg, "must be a V x V matrix (V <= 7) with V ops")
         matrix[i, :v, :v] = m
-        ops[i, :v] = [_OPS_LABEL[o] for o in cfg["ops"]]
+        ops[i, :v] = labels
         nv[i] = v
     return matrix, ops, nv
 

@@ -106,3 +106,13 @@ def test_sequence_rules() -> None:
     log = RunLog(h, (record("run-1", 0), wide))
     assert log.complete
     assert log.next_epoch == 3
+
+
+def test_nb101_configs_are_checked_against_the_space() -> None:
+    d = header().to_dict()
+    d["config"] = {"matrix": [[0, 1], [0, 1]], "ops": ["input", "output"]}
+    with pytest.raises(InvalidLogError, match="not a valid nb101-7v cell"):
+        RunHeader.from_dict(d)
+    d = header(config_id="a" * 32).to_dict()  # not the hash of the 2-vertex cell
+    with pytest.raises(InvalidLogError, match="NB101 hash"):
+        RunHeader.from_dict(d)
