@@ -58,7 +58,7 @@ eval_batch_size = 100
 val_size = 20
 train_limit = 32
 test_limit = 20
-epoch_limit = 2
+epoch_limit = 3
 device = "cpu"
 num_threads = 1
 [data]
@@ -93,17 +93,17 @@ def test_sigkill_mid_sweep_then_resume(repo_root: Path, tmp_path: Path, tiny_pac
     spec.write_text(SPEC.format(out=out, pack=tiny_pack))
     proc = _collect(repo_root, spec)
     deadline = time.monotonic() + 120
-    # kill once the first run is finished and the second has recorded 1 of its 2 epochs
+    # kill once the first run is finished and the second has recorded 1 of its 3 epochs
     while time.monotonic() < deadline and proc.poll() is None:
         done = _epochs(out)
-        if sum(done.values()) >= 3:
+        if sum(done.values()) >= 4:
             break
         time.sleep(0.02)
     assert proc.poll() is None, proc.communicate()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     at_kill = _epochs(out)
-    assert sum(at_kill.values()) >= 3
+    assert sum(at_kill.values()) >= 4
     written = {}
     for p in (out / "logs").glob("*.runlog.jsonl"):
         data = p.read_bytes()
@@ -112,16 +112,16 @@ def test_sigkill_mid_sweep_then_resume(repo_root: Path, tmp_path: Path, tiny_pac
     # resume in this process (saves a second torch import; the killed one was a subprocess)
     summary = collect(load_spec(spec), progress=False).to_dict()
     final = _epochs(out)
-    assert sorted(final.values()) == [2, 2]
+    assert sorted(final.values()) == [3, 3]
     by_id = {o["run_id"]: o for o in summary["outcomes"]}
     for name, n_before in at_kill.items():
         outcome = by_id[name.removesuffix(".runlog.jsonl")]
-        if n_before == 2:
+        if n_before == 3:
             assert outcome["status"] == "already_done"  # never trained twice
         else:  # only the missing epochs were trained: nothing recorded was lost or redone
             assert outcome["status"] == "trained"
-            assert outcome["epochs_trained"] == 2 - n_before
+            assert outcome["epochs_trained"] == 3 - n_before
             assert outcome["resumed_from_epoch"] == (n_before or None)
-    assert summary["epochs_trained"] == 4 - sum(at_kill.values())
+    assert summary["epochs_trained"] == 6 - sum(at_kill.values())
     for name, prefix in written.items():  # every recorded epoch survives, byte for byte
         assert (out / "logs" / name).read_bytes().startswith(prefix)
