@@ -123,13 +123,19 @@ def _decode_chunk(blob: bytes, offsets: np.ndarray) -> np.ndarray:
 
 
 def decode_jpeg_pack(
-    jpeg: np.ndarray, offsets: np.ndarray, workers: int | None = None, chunk: int = 2500
+    jpeg: np.ndarray,
+    offsets: np.ndarray,
+    workers: int | None = None,
+    chunk: int = 2500,
+    desc: str | None = None,
 ) -> np.ndarray:
     """Decode image ``i = jpeg[offsets[i]:offsets[i+1]]`` for all i with Pillow -> uint8 NHWC.
 
     ``workers`` processes (default: CPU count; 1 inside a daemonic worker) decode chunks of
-    ``chunk`` images in parallel.
+    ``chunk`` images in parallel; with ``desc`` a tqdm bar counts the chunks.
     """
+    from tqdm.auto import tqdm
+
     n = len(offsets) - 1
     if n < 0 or (n > 0 and (offsets[0] < 0 or offsets[-1] > len(jpeg))):
         raise DatasetError.for_field("offsets", (len(offsets), len(jpeg)), "out of bounds")
@@ -144,11 +150,19 @@ def decode_jpeg_pack(
         )
         for s in starts
     ]
-    if workers == 1 or len(jobs) <= 1:
-        parts = [_decode_chunk(b, o) for b, o in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            parts = list(pool.map(_decode_chunk, *zip(*jobs, strict=True)))
+    bar = tqdm(total=len(jobs), desc=desc, unit="chunk", disable=desc is None)
+    with bar:
+        if workers == 1 or len(jobs) <= 1:
+            parts = []
+            for b, o in jobs:
+                parts.append(_decode_chunk(b, o))
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+                parts = []
+                for part in pool.map(_decode_chunk, *zip(*jobs, strict=True)):
+                    parts.append(part)
+                    bar.update(1)
     return np.concatenate(parts) if parts else np.empty((0, 32, 32, 3), np.uint8)
 
 
@@ -161,9 +175,14 @@ def _sha256(path: Path) -> str:
 
 
 def cifar10_cache(
-    source: Path | None = None, cache_dir: Path | None = None, workers: int | None = None
+    source: Path | None = None,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+    progress: bool = False,
 ) -> Path:
-    """Decode the pack into the uint8 cache unless already there; return the cache folder."""
+    """Decode the pack into the uint8 cache unless already there; return the cache folder.
+
+    ``progress`` shows a bar while decoding (once per pack and cache folder)."""
     pack = find_cifar10_pack(source)
     sha = _sha256(pack)
     root = Path(cache_dir) if cache_dir is not None else user_cache_dir()
@@ -176,9 +195,19 @@ def cifar10_cache(
         if missing:
             raise DatasetError.for_field("data.source", str(pack), f"lacks arrays {missing}")
         arrays = {
-            "train_x": decode_jpeg_pack(z["train_jpeg"], z["train_offsets"], workers),
+            "train_x": decode_jpeg_pack(
+                z["train_jpeg"],
+                z["train_offsets"],
+                workers,
+                desc="decode CIFAR-10 train" if progress else None,
+            ),
             "train_y": np.asarray(z["train_labels"], dtype=np.uint8),
-            "test_x": decode_jpeg_pack(z["test_jpeg"], z["test_offsets"], workers),
+            "test_x": decode_jpeg_pack(
+                z["test_jpeg"],
+                z["test_offsets"],
+                workers,
+                desc="decode CIFAR-10 test" if progress else None,
+            ),
             "test_y": np.asarray(z["test_labels"], dtype=np.uint8),
         }
     except (OSError, ValueError) as exc:

@@ -84,11 +84,11 @@ def _write_sweep_json(spec: SweepSpec, planned: list[PlannedRun]) -> None:
     tmp.replace(spec.output_dir / "sweep.json")
 
 
-def _prepare_data(spec: SweepSpec) -> None:
+def _prepare_data(spec: SweepSpec, progress: bool) -> None:
     """Decode CIFAR-10 into the cache once, before workers start (they then only load it)."""
     from eabench.collect.data import cifar10_cache
 
-    cifar10_cache(spec.data.source, spec.data.cache_dir)
+    cifar10_cache(spec.data.source, spec.data.cache_dir, progress=progress)
 
 
 def collect(spec: SweepSpec, *, progress: bool = True) -> SweepSummary:
@@ -112,7 +112,7 @@ def collect(spec: SweepSpec, *, progress: bool = True) -> SweepSummary:
         else:
             pending.append(p.task)
     if pending and spec.executor.kind != "slurm":
-        _prepare_data(spec)
+        _prepare_data(spec, progress)
     results = run_tasks(
         pending,
         run_task,
