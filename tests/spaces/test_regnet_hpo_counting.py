@@ -77,7 +77,8 @@ def test_count_space_equals_a_plain_loop_on_a_sub_grid(dataset: str, cons: Const
     assert counts.feasible_archs == feasible
     assert counts.distinct_networks == networks
     assert counts.feasible_prior_mass == pytest.approx(mass, rel=1e-12)
-    assert 0 < feasible <= counts.grid_archs or cons.flops is not None
+    assert 0 < feasible <= counts.grid_archs
+    assert (feasible == counts.grid_archs) == (cons == Constraints.none())
 
 
 def test_prior_probabilities_sum_to_one_and_match_the_spec() -> None:

@@ -26,7 +26,7 @@ from eabench.spaces.regnet_hpo.config import (
     training_protocol,
     wm_thousandths,
 )
-from eabench.spaces.regnet_hpo.counting import HPO_COMBINATIONS, SpaceCounts, count_space
+from eabench.spaces.regnet_hpo.counting import COUNTS, HPO_COMBINATIONS, SpaceCounts, count_space
 from eabench.spaces.regnet_hpo.network import (
     MAX_DEPTH,
     Complexity,
@@ -45,6 +45,7 @@ from eabench.spaces.regnet_hpo.sampling import (
 from eabench.spaces.regnet_hpo.space import RegNetHPOSpace, max_stages
 
 __all__ = [
+    "COUNTS",
     "CUTOUTS",
     "DATASETS",
     "DEPTHS",

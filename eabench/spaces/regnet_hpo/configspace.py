@@ -24,9 +24,10 @@ from eabench.spaces.regnet_hpo.config import (
     OPTIMIZERS,
     W0S,
     WA_TENTHS,
+    RegNetHPOConfig,
     wm_thousandths,
 )
-from eabench.spaces.regnet_hpo.space import RegNetHPOConfig, RegNetHPOSpace
+from eabench.spaces.regnet_hpo.space import RegNetHPOSpace
 
 __all__ = ["from_configspace", "to_configspace"]
 
@@ -41,9 +42,7 @@ def to_configspace(space: RegNetHPOSpace, seed: int | None = None) -> Any:
         [
             CS.UniformIntegerHyperparameter("depth", DEPTHS[0], DEPTHS[-1]),
             CS.OrdinalHyperparameter("w0", list(W0S)),
-            CS.UniformFloatHyperparameter(
-                "wa", WA_TENTHS[0] / 10, WA_TENTHS[1] / 10, log=True
-            ),
+            CS.UniformFloatHyperparameter("wa", WA_TENTHS[0] / 10, WA_TENTHS[1] / 10, log=True),
             CS.UniformFloatHyperparameter("wm", lo / 1000, hi / 1000, log=True),
             CS.OrdinalHyperparameter("group_width", list(GROUP_WIDTHS)),
             CS.OrdinalHyperparameter("learning_rate", list(LEARNING_RATES)),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
@@ -37,11 +38,37 @@ from eabench.spaces.regnet_hpo.config import (
 from eabench.spaces.regnet_hpo.network import derive_arrays, quantised_block_widths
 from eabench.spaces.regnet_hpo.sampling import Constraints, prior_probabilities
 
-__all__ = ["HPO_COMBINATIONS", "SpaceCounts", "count_space"]
+__all__ = ["COUNTS", "HPO_COMBINATIONS", "SpaceCounts", "count_space"]
 
 HPO_COMBINATIONS = (
     len(LEARNING_RATES) * len(MAX_EPOCHS) * len(OPTIMIZERS) * len(LR_POLICIES) * len(CUTOUTS)
 )
+
+COUNTS: Final[dict[str, dict[str, float]]] = {
+    "cifar10": {
+        "grid_archs": 92_970_570,
+        "grid_networks": 51_141,
+        "two_stage_archs": 73_422_328,  # COUNT_CIFAR_2STAGE
+        "two_stage_networks": 19_812,
+        "two_stage_acceptance": 0.7923945444120234,
+        "training_archs": 2_031_321,  # COUNT_CIFAR_CX (2 stages + complexity window)
+        "training_networks": 334,
+        "training_acceptance": 0.013986496731406419,
+    },
+    "tinyimagenet": {
+        "grid_archs": 278_540_570,
+        "grid_networks": 404_003,
+        "two_stage_archs": 149_900_534,  # COUNT_TINY_2STAGE
+        "two_stage_networks": 38_516,
+        "two_stage_acceptance": 0.5163542428576878,
+        "training_archs": 149_900_534,  # no complexity window for TinyImageNet
+        "training_networks": 38_516,
+        "training_acceptance": 0.5163542428576878,
+    },
+}
+"""Exact counts over the full grids (architecture tuples; multiply by 540 for configs), as
+computed by :func:`count_space` in ``benchmarks/bench_regnet_space.py`` and re-checked by a slow
+test. ``*_acceptance`` is the exact acceptance rate of the constrained sampler."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -334,14 +334,14 @@ class RegNetHPOSpace:
         return names
 
     def encode(self, configs: Sequence[RegNetHPOConfig | Mapping[str, Any]]) -> np.ndarray:
-        """Encode configs as float64 ``(n, len(feature_names()))`` (validating each).
+        """Encode configs as float64 ``(n, len(feature_names()))`` (validating all, vectorised).
 
         Columns: depth, w0, log(wa), log(wm), log2(group width); the derived network (stage
         count, then width/depth/group width per stage slot, 0 where a stage is absent; log10 of
         FLOPs, params, activations); log10(learning rate), max epochs, one-hot optimizer and LR
         policy, cutout length in pixels. Unscaled: surrogates standardise.
         """
-        cfgs = [self.validate(c) for c in configs]
+        cfgs = [self._coerce(c) for c in configs]
         n, slots = len(cfgs), self._num_stage_slots()
         out = np.zeros((n, len(self.feature_names())), dtype=np.float64)
         if n == 0:
@@ -355,6 +355,9 @@ class RegNetHPOSpace:
         arr = derive_arrays(
             depth, w0, wa, wm, g, stem_width=proto.stem_width, num_classes=proto.num_classes
         )
+        bad = np.flatnonzero(~self.constraints.feasible(arr))
+        if bad.size:
+            self.validate(cfgs[int(bad[0])])  # raises the precise InvalidConfigError
         cols = [depth, w0, np.log(wa), np.log(wm), np.log2(g), arr.num_stages]
         for k in range(slots):
             cols += [arr.stage_widths[:, k], arr.stage_depths[:, k], arr.stage_group_widths[:, k]]
