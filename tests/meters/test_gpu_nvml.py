@@ -229,3 +229,13 @@ def test_production_pynvml_code_path_against_fake_module(monkeypatch: pytest.Mon
     av = NvmlPowerMeter(source, clock, scope=1).availability()  # NVMLError_NotSupported
     assert not av.available
     assert "not supported" in av.reason
+
+
+def test_power_permission_error_is_no_permission() -> None:
+    clock = FakeClock()
+    gpu = FakeGpu(PowerTrace.constant(100.0), errors={"power": PermissionError(13, "denied")})
+    (p,) = window(clock, [NvmlPowerMeter(FakeNvml(clock, [gpu]), clock)], 2.0)
+    assert p.energy_j is None
+    assert p.permissions is not None
+    assert p.permissions["errno"] == "EACCES"
+    assert "NO_PERMISSION" in flags_for(p)
