@@ -4,6 +4,7 @@ and :func:`write_dataset` (deterministic bytes: gzip+shuffle, no HDF5 timestamps
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -292,10 +293,10 @@ def write_dataset(
     import h5py
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     seen: set[tuple[str, str, str]] = set()
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with h5py.File(tmp, "w", track_order=True) as f:
             f.attrs["format"] = DATASET_FORMAT
             f.attrs["version"] = DATASET_VERSION
@@ -309,8 +310,11 @@ def write_dataset(
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         tmp.replace(path)
+    except OSError as exc:
+        raise _err("out", str(path), f"cannot write the dataset: {exc}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return path
 
 

@@ -116,3 +116,25 @@ def test_nb101_configs_are_checked_against_the_space() -> None:
     d = header(config_id="a" * 32).to_dict()  # not the hash of the 2-vertex cell
     with pytest.raises(InvalidLogError, match="NB101 hash"):
         RunHeader.from_dict(d)
+
+
+def test_adapter_output_round_trips_through_the_writer_and_the_schema(
+    tmp_path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
+    from eabench.logs import read_run_log, run_log_path
+    from eabench.logs.adapters.ecnas_results import read_ecnas_results
+    from eabench.logs.adapters.pycls import read_pycls_sweep
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    logs = [read_ecnas_results(p) for p in sorted((fixtures / "raw").rglob("results.json"))]
+    logs += read_pycls_sweep(fixtures / "pycls" / "sweep.json")
+    for log in logs:
+        with RunLogWriter.open(tmp_path, log.header) as w:
+            for rec in log.epochs:
+                w.append(rec)
+        path = run_log_path(tmp_path, log.run_id)
+        back = read_run_log(path)
+        assert back.header.to_dict() == log.header.to_dict()
+        assert back.epochs == log.epochs
+        for line in path.read_text().splitlines():
+            validator.validate(json.loads(line))
