@@ -77,6 +77,13 @@ def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path)
             assert e.extra["ema_test_accuracy"] is not None  # the EMA model is evaluated too
         # a 1-epoch prefix of a 50-epoch schedule keeps its checkpoint for later extension
         assert (out / "checkpoints" / h.run_id / "epoch_0.pt").is_file()
+    # every line validates against the run-log JSON Schema (format v1)
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = repo_root / "eabench" / "logs" / "runlog.schema.json"
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text()))
+    for path in (out / "logs").iterdir():
+        for line in path.read_text().splitlines():
+            validator.validate(json.loads(line))
     before = {p: p.read_bytes() for p in (out / "logs").iterdir()}
 
     again = collect(spec, progress=False)
