@@ -5,9 +5,10 @@ Output layout under ``sweep.output_dir``::
     logs/<run_id>.runlog.jsonl     one run log per run (format v1; ``eabench ingest`` reads them)
     checkpoints/<run_id>/epoch_k.pt  the latest state of unfinished runs (deleted when finished)
     locks/<run_id>.lock            per-run locks (empty files)
-    sweep.json                     the spec as run and the planned run ids
-    sweep_summary.json             the last summary (runs, failures, device hours, energy)
-    failures.jsonl                 every failure with its reason, appended
+    sweeps/<name>.plan.json        the spec as run and the planned run ids (one file per sweep
+                                   name: several specs may share an output folder)
+    sweeps/<name>.summary.json     the last summary (runs, failures, device hours, energy)
+    sweeps/<name>.failures.jsonl   every failure with its reason, appended
     _submitit/                     submitit's job folders (submitit executors only)
 
 Idempotent and resumable: runs whose logs already hold their target epochs are not dispatched at
@@ -29,7 +30,7 @@ from eabench.collect.runner import run_status, run_task
 from eabench.collect.spec import SweepSpec
 from eabench.errors import EabenchError
 
-__all__ = ["PlannedRun", "collect", "plan_status"]
+__all__ = ["PlannedRun", "collect", "plan_status", "sweep_files_dir"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,12 @@ def plan_status(spec: SweepSpec) -> list[PlannedRun]:
     return out
 
 
-def _write_sweep_json(spec: SweepSpec, planned: list[PlannedRun]) -> None:
-    spec.output_dir.mkdir(parents=True, exist_ok=True)
+def sweep_files_dir(spec: SweepSpec) -> Path:
+    """``<output_dir>/sweeps``: plans, summaries and failure lists, one set per sweep name."""
+    return Path(spec.output_dir) / "sweeps"
+
+
+def _write_plan(spec: SweepSpec, planned: list[PlannedRun]) -> None:
     doc: dict[str, Any] = {
         "name": spec.name,
         "spec_path": None if spec.source_path is None else str(spec.source_path),
@@ -79,9 +84,11 @@ def _write_sweep_json(spec: SweepSpec, planned: list[PlannedRun]) -> None:
             for p in planned
         ],
     }
-    tmp = spec.output_dir / "sweep.json.tmp"
+    folder = sweep_files_dir(spec)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{spec.name}.plan.json.tmp"
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(spec.output_dir / "sweep.json")
+    tmp.replace(folder / f"{spec.name}.plan.json")
 
 
 def _prepare_data(spec: SweepSpec, progress: bool) -> None:
@@ -99,7 +106,7 @@ def collect(spec: SweepSpec, *, progress: bool = True) -> SweepSummary:
     dispatched to ``spec.executor``.
     """
     planned = plan_status(spec)
-    _write_sweep_json(spec, planned)
+    _write_plan(spec, planned)
     outcomes: dict[str, RunOutcome] = {}
     pending: list[RunTask] = []
     for p in planned:
@@ -124,5 +131,5 @@ def collect(spec: SweepSpec, *, progress: bool = True) -> SweepSummary:
     for r in results:
         outcomes[r.run_id] = r
     summary = summarise(spec.name, (outcomes[p.task.run_id] for p in planned))
-    summary.write(spec.output_dir / "sweep_summary.json")
+    summary.write(sweep_files_dir(spec) / f"{spec.name}.summary.json")
     return summary

@@ -9,9 +9,10 @@
 3. otherwise trains from the first missing epoch (:func:`eabench.collect.trainer.train_task`).
 
 Any exception becomes a ``failed`` outcome carrying ``"Type: message"``, also appended to
-``<output_dir>/failures.jsonl`` so that failures survive the process. Note: ``flock`` is reliable on
-local disks and on most cluster file systems (Lustre, GPFS, NFSv4); on file systems without it,
-give each SLURM array task distinct run ids (the default: one run per task).
+``<output_dir>/sweeps/<sweep name>.failures.jsonl`` so that failures survive the process.
+Note: ``flock`` is reliable on local disks and on most cluster file systems (Lustre, GPFS,
+NFSv4); on file systems without it, give each SLURM array task distinct run ids (the default:
+one run per task).
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ def run_status(task: RunTask) -> int:
     return log.next_epoch
 
 
-def _record_failure(output_dir: Path, outcome: RunOutcome) -> None:
+def _record_failure(task: RunTask, outcome: RunOutcome) -> None:
     line = json.dumps({"time_unix_s": time.time(), **outcome.to_dict()}) + "\n"
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with open(output_dir / "failures.jsonl", "a", encoding="utf-8") as fh:
+    folder = Path(task.spec.output_dir) / "sweeps"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{task.spec.name}.failures.jsonl", "a", encoding="utf-8") as fh:
         fh.write(line)
 
 
@@ -80,7 +82,7 @@ def run_task(task: RunTask) -> RunOutcome:
         except Exception as exc:
             outcome = RunOutcome(task.run_id, "failed", error=f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(OSError):
-                _record_failure(out_dir, outcome)
+                _record_failure(task, outcome)
             return outcome
     finally:
         os.close(fd)  # releases the lock

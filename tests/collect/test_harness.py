@@ -90,7 +90,7 @@ def test_smoke_sweep_end_to_end_then_idempotent(repo_root: Path, tmp_path: Path)
     assert again.counts["already_done"] == 2
     assert again.epochs_trained == 0
     assert {p: p.read_bytes() for p in (out / "logs").iterdir()} == before
-    doc = json.loads((out / "sweep_summary.json").read_text())
+    doc = json.loads((out / "sweeps" / "smoke_regnet_hpo.summary.json").read_text())
     assert doc["counts"]["already_done"] == 2
 
     # the logs are what `eabench ingest` consumes
@@ -139,7 +139,8 @@ def test_failures_are_reported_with_reasons(repo_root: Path, tmp_path: Path) -> 
     outcome = run_task(planned[0].task)
     assert outcome.status == "failed"
     assert "no CIFAR-10 JPEG pack" in (outcome.error or "")
-    failures = (tmp_path / "sweep" / "failures.jsonl").read_text().splitlines()
+    failures = (tmp_path / "sweep" / "sweeps" / "smoke_regnet_hpo.failures.jsonl").read_text()
+    failures = failures.splitlines()
     assert json.loads(failures[0])["run_id"] == planned[0].task.run_id
 
 
