@@ -51,3 +51,14 @@ def test_bad_spec_exits_2_with_the_field(
     err = capsys.readouterr().err
     assert "sweep.space" in err
     assert "darts" in err
+
+
+def test_slurm_sweep_extends_the_gpu_sweep_with_the_same_run_ids() -> None:
+    from eabench.collect.plan import plan_sweep
+    from eabench.collect.spec import load_spec
+
+    gpu = plan_sweep(load_spec(SWEEPS / "regnet_hpo_cifar10_gpu.toml"))
+    slurm = plan_sweep(load_spec(SWEEPS / "regnet_hpo_cifar10_slurm.toml"))
+    assert len(slurm) == 2000
+    assert [t.run_id for t in slurm[:500]] == [t.run_id for t in gpu]
+    assert gpu[0].spec.output_dir == slurm[0].spec.output_dir
