@@ -24,6 +24,7 @@ _COMMANDS: tuple[str, ...] = (
     "query",
     "download",
     "cache",
+    "collect",
     "ingest",
     "meters",
     "train",
