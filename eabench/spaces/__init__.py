@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eabench.spaces import nb101
 from eabench.spaces.base import Config, SearchSpace
 
-__all__ = ["Config", "SearchSpace"]
+__all__ = ["Config", "SearchSpace", "nb101"]

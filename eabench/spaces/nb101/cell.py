@@ -1,0 +1,276 @@
+"""One NAS-Bench-101 "7V" cell: a validated, frozen (adjacency matrix, ops) pair.
+
+The rules are those of NAS-Bench-101 (Ying et al., ICML 2019) as used by EC-NAS:
+
+- the matrix is a square 0/1 matrix with at most 7 vertices, strictly upper-triangular (so the
+  vertex order is a topological order and there are no self-loops);
+- ``ops[0]`` is ``input``, ``ops[-1]`` is ``output``, every interior op is one of
+  ``conv3x3-bn-relu``, ``conv1x1-bn-relu``, ``maxpool3x3``;
+- the output must be reachable from the input;
+- after pruning (removing the vertices that are on no input-to-output path) the cell has at
+  most 9 edges. Like NB101's ``ModelSpec``, the edge limit applies to the pruned cell, because the
+  pruned cell is the network that is built and hashed.
+
+A :class:`Cell` keeps the matrix and ops exactly as given (after normalising types); equality and
+Python hashing compare those raw values. :meth:`Cell.hash` is the NAS-Bench-101 module hash of the
+pruned cell, equal for isomorphic cells, and is the cell's ``config_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+from eabench.errors import InvalidConfigError
+
+__all__ = [
+    "INPUT",
+    "INTERIOR_OPS",
+    "LABEL_OF_OP",
+    "MAX_EDGES",
+    "MAX_VERTICES",
+    "OPS",
+    "OP_OF_LABEL",
+    "OUTPUT",
+    "Cell",
+    "hash_module",
+    "prune_arrays",
+]
+
+INPUT = "input"
+OUTPUT = "output"
+CONV3X3 = "conv3x3-bn-relu"
+CONV1X1 = "conv1x1-bn-relu"
+MAXPOOL3X3 = "maxpool3x3"
+INTERIOR_OPS: tuple[str, ...] = (CONV3X3, CONV1X1, MAXPOOL3X3)
+"""Interior ops in canonical order; their NB101 hash labels are 0, 1, 2."""
+OPS: tuple[str, ...] = (INPUT, *INTERIOR_OPS, OUTPUT)
+LABEL_OF_OP: dict[str, int] = {INPUT: -1, OUTPUT: -2, CONV3X3: 0, CONV1X1: 1, MAXPOOL3X3: 2}
+"""NAS-Bench-101 integer labels (used by its hash): input -1, output -2, interior 0/1/2."""
+OP_OF_LABEL: dict[int, str] = {v: k for k, v in LABEL_OF_OP.items()}
+MAX_VERTICES = 7
+MAX_EDGES = 9
+
+
+def _fail(field: str, value: Any, rule: str) -> NoReturn:
+    raise InvalidConfigError.for_field(field, value, rule)
+
+
+def _normalise_ops(ops: Any) -> tuple[str, ...]:
+    if isinstance(ops, (str, bytes)) or not isinstance(ops, (Sequence, np.ndarray)):
+        _fail("ops", ops, "must be a sequence of op names or NB101 integer labels")
+    out: list[str] = []
+    for i, op in enumerate(ops):
+        if isinstance(op, str):
+            if op not in LABEL_OF_OP:
+                _fail(f"ops[{i}]", op, f"unknown op; allowed: {', '.join(OPS)}")
+            out.append(op)
+        elif isinstance(op, (int, np.integer)) and not isinstance(op, bool):
+            if int(op) not in OP_OF_LABEL:
+                _fail(f"ops[{i}]", op, "unknown NB101 label; allowed: -1, -2, 0, 1, 2")
+            out.append(OP_OF_LABEL[int(op)])
+        else:
+            _fail(f"ops[{i}]", op, "must be an op name (str) or an NB101 integer label")
+    return tuple(out)
+
+
+def _normalise_matrix(matrix: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(matrix)
+    except (ValueError, TypeError):
+        _fail("matrix", matrix, "must be a square 2-D 0/1 matrix")
+    if arr.dtype == object or arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        _fail("matrix", matrix, "must be a square 2-D 0/1 matrix")
+    if arr.dtype.kind not in "biuf" or not np.isin(arr, (0, 1)).all():
+        _fail("matrix", matrix, "entries must be 0 or 1")
+    return arr.astype(np.int8)
+
+
+def prune_arrays(matrix: np.ndarray, labels: Sequence[int]) -> tuple[np.ndarray, list[int]]:
+    """Remove vertices on no input-to-output path (NB101 ``ModelSpec._prune``).
+
+    ``matrix`` must be strictly upper-triangular; returns ``(matrix, labels)`` of the kept vertices.
+    If the output is unreachable, only the vertices reachable both ways remain (possibly none).
+    """
+    n = matrix.shape[0]
+    fwd = np.zeros(n, dtype=bool)
+    fwd[0] = True
+    for j in range(1, n):  # topological order: predecessors come first
+        fwd[j] = bool((fwd[:j] & (matrix[:j, j] != 0)).any())
+    bwd = np.zeros(n, dtype=bool)
+    bwd[n - 1] = True
+    for i in range(n - 2, -1, -1):
+        bwd[i] = bool((bwd[i + 1 :] & (matrix[i, i + 1 :] != 0)).any())
+    keep = np.flatnonzero(fwd & bwd)
+    return matrix[np.ix_(keep, keep)], [int(labels[k]) for k in keep.tolist()]
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def hash_module(matrix: np.ndarray, labels: Sequence[int]) -> str:
+    """NAS-Bench-101 module hash of a (pruned) cell: 32 lowercase hex chars.
+
+    Vertex v starts as ``md5(str((out_degree, in_degree, label)))`` (Python ints); then, V times,
+    every vertex becomes ``md5(sorted in-neighbour hashes + "|" + sorted out-neighbour hashes + "|"
+    + own hash)``; the fingerprint is ``md5(str(sorted(vertex hashes)))``. Isomorphic cells get the
+    same hash. Own implementation of the algorithm described in the NB101 paper and docstrings.
+    """
+    m = np.asarray(matrix)
+    n = m.shape[0]
+    out_deg = [int(x) for x in m.sum(axis=1)]
+    in_deg = [int(x) for x in m.sum(axis=0)]
+    preds = [[w for w in range(n) if m[w, v]] for v in range(n)]
+    succs = [[w for w in range(n) if m[v, w]] for v in range(n)]
+    hashes = [_md5(str((out_deg[v], in_deg[v], int(labels[v])))) for v in range(n)]
+    for _ in range(n):
+        hashes = [
+            _md5(
+                "".join(sorted(hashes[w] for w in preds[v]))
+                + "|"
+                + "".join(sorted(hashes[w] for w in succs[v]))
+                + "|"
+                + hashes[v]
+            )
+            for v in range(n)
+        ]
+    return _md5(str(sorted(hashes)))
+
+
+class Cell:
+    """A validated, immutable NAS-Bench-101 cell.
+
+    Args:
+        matrix: square 0/1 adjacency matrix (nested lists or a numpy array; floats 0.0/1.0 and
+            bools are accepted), ``matrix[i][j] == 1`` meaning an edge from vertex i to vertex j.
+        ops: one op per vertex: names (``input``, ``conv3x3-bn-relu``, ``conv1x1-bn-relu``,
+            ``maxpool3x3``, ``output``) or NB101 integer labels (-1, 0, 1, 2, -2).
+
+    Raises:
+        InvalidConfigError: naming the field, the value and the broken rule (see module docs).
+    """
+
+    __slots__ = ("_matrix", "_ops")
+    _matrix: tuple[tuple[int, ...], ...]
+    _ops: tuple[str, ...]
+
+    def __init__(self, matrix: Any, ops: Any) -> None:
+        names = _normalise_ops(ops)
+        arr = _normalise_matrix(matrix)
+        n = arr.shape[0]
+        if n > MAX_VERTICES:
+            _fail("matrix", arr.tolist(), f"cell has {n} vertices; at most {MAX_VERTICES} allowed")
+        if n < 2:
+            _fail("matrix", arr.tolist(), f"cell has {n} vertices; at least 2 (input, output)")
+        if len(names) != n:
+            _fail("ops", list(names), f"has {len(names)} ops but the matrix has {n} vertices")
+        if np.tril(arr).any():
+            _fail("matrix", arr.tolist(), "must be strictly upper-triangular (edges i -> j, i < j)")
+        if names[0] != INPUT:
+            _fail("ops[0]", names[0], "the first vertex must be 'input'")
+        if names[-1] != OUTPUT:
+            _fail(f"ops[{n - 1}]", names[-1], "the last vertex must be 'output'")
+        for i in range(1, n - 1):
+            if names[i] not in INTERIOR_OPS:
+                _fail(f"ops[{i}]", names[i], "input/output allowed only at the first/last vertex")
+        pm, _ = prune_arrays(arr, [LABEL_OF_OP[o] for o in names])
+        if pm.shape[0] < 2:
+            _fail("matrix", arr.tolist(), "no path from the input to the output")
+        n_edges = int(pm.sum())
+        if n_edges > MAX_EDGES:
+            _fail(
+                "matrix",
+                arr.tolist(),
+                f"cell has {n_edges} edges after pruning; at most {MAX_EDGES} are allowed",
+            )
+        object.__setattr__(self, "_matrix", tuple(tuple(int(x) for x in row) for row in arr))
+        object.__setattr__(self, "_ops", names)
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"Cell is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"Cell is immutable; cannot delete {name!r}")
+
+    # --- construction helpers -------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, config: Mapping[str, Any]) -> Cell:
+        """Build from ``{"matrix": [[...]], "ops": [...]}`` (extra keys are an error)."""
+        if not isinstance(config, Mapping):
+            _fail("config", config, "must be a Cell or a mapping with keys 'matrix' and 'ops'")
+        keys = set(config)
+        if keys != {"matrix", "ops"}:
+            _fail("config", sorted(map(str, keys)), "must have exactly the keys 'matrix' and 'ops'")
+        return cls(config["matrix"], config["ops"])
+
+    @classmethod
+    def coerce(cls, config: Cell | Mapping[str, Any]) -> Cell:
+        """Return ``config`` if it is a Cell, else :meth:`from_dict` of it."""
+        return config if isinstance(config, Cell) else cls.from_dict(config)
+
+    # --- views ------------------------------------------------------------------------------
+    @property
+    def matrix(self) -> tuple[tuple[int, ...], ...]:
+        """Adjacency matrix as given (nested tuples of 0/1 ints)."""
+        return self._matrix
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """Op names, one per vertex."""
+        return self._ops
+
+    @property
+    def num_vertices(self) -> int:
+        return len(self._ops)
+
+    @property
+    def num_edges(self) -> int:
+        return sum(map(sum, self._matrix))
+
+    def matrix_array(self) -> np.ndarray:
+        """The adjacency matrix as a new ``int8`` array of shape ``(V, V)``."""
+        return np.array(self._matrix, dtype=np.int8)
+
+    def labels(self) -> list[int]:
+        """NB101 integer labels of the ops (input -1, output -2, interior 0/1/2)."""
+        return [LABEL_OF_OP[o] for o in self._ops]
+
+    # --- semantics --------------------------------------------------------------------------
+    def pruned(self) -> Cell:
+        """The cell without vertices that lie on no input-to-output path (idempotent)."""
+        pm, labels = prune_arrays(self.matrix_array(), self.labels())
+        if pm.shape[0] == self.num_vertices:
+            return self
+        return Cell(pm, labels)
+
+    def is_pruned(self) -> bool:
+        """True if every vertex lies on an input-to-output path."""
+        return self.pruned() is self
+
+    def hash(self) -> str:
+        """NAS-Bench-101 module hash of the pruned cell (32 lowercase hex chars)."""
+        p = self.pruned()
+        return hash_module(p.matrix_array(), p.labels())
+
+    def config_id(self) -> str:
+        """The canonical id: the NB101 module hash (equal for isomorphic cells)."""
+        return self.hash()
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"matrix": [[0/1 ints]], "ops": [op names]}`` (JSON-serialisable, as given)."""
+        return {"matrix": [list(r) for r in self._matrix], "ops": list(self._ops)}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cell):
+            return NotImplemented
+        return self._matrix == other._matrix and self._ops == other._ops
+
+    def __hash__(self) -> int:
+        return hash((self._matrix, self._ops))
+
+    def __repr__(self) -> str:
+        return f"Cell(matrix={[list(r) for r in self._matrix]!r}, ops={list(self._ops)!r})"
