@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eabench.audit.data import AuditData
+from eabench.audit.data import AuditData, component_of
 from eabench.audit.usage import primary_channel
 
 __all__ = ["HolisticCost", "OffSocket", "holistic_cost"]
@@ -54,7 +54,8 @@ class HolisticCost:
     ``channels`` maps component to the channel used. ``shares`` divide by the holistic total
     (on-socket + off-socket) when off-socket energy is measured; ``share_bounds`` give
     ``[lower, upper]`` shares when only calibration bounds exist (a larger off-socket share makes
-    every on-socket share smaller). ``missing`` lists components no channel measures.
+    every on-socket share smaller). ``missing`` lists components no channel measures;
+    ``covered`` the on-socket components measured, separately or inside a combined channel.
     """
 
     n_windows: int
@@ -67,6 +68,7 @@ class HolisticCost:
     missing: tuple[str, ...]
     pue_applied: float | None
     notes: tuple[str, ...] = field(default=())
+    covered: tuple[str, ...] = field(default=())
 
 
 def holistic_cost(data: AuditData) -> HolisticCost:
@@ -77,8 +79,12 @@ def holistic_cost(data: AuditData) -> HolisticCost:
     on = [k for k in _ON_SOCKET if k in idx]
     cols = [idx[k] for k in on] + ([idx["node"]] if "node" in idx else [])
     notes: list[str] = []
-    if not any(k in idx for k in ("gpu", "cpu", "dram")) and data.run_components_j:
-        return _run_level(data)
+    if not any(k in idx for k in ("gpu", "cpu", "dram")):
+        if data.run_components_j:
+            return _run_level(data)
+        combined = primary_channel(data, "combined")
+        if combined is not None:
+            return _combined(data, combined)
     if not cols:
         return HolisticCost(0, 0.0, {}, {}, {}, {}, None, ("gpu", "cpu", "dram"), data.pue_applied)
     e = data.energy_j[:, :, cols]
@@ -160,6 +166,7 @@ def holistic_cost(data: AuditData) -> HolisticCost:
         missing=missing,
         pue_applied=data.pue_applied,
         notes=tuple(notes),
+        covered=tuple(k for k in ("gpu", "cpu", "dram") if k in idx),
     )
 
 
@@ -190,4 +197,36 @@ def _run_level(data: AuditData) -> HolisticCost:
         missing=tuple(k for k in ("gpu", "cpu", "dram") if k not in comps),
         pue_applied=data.pue_applied,
         notes=tuple(notes),
+        covered=tuple(k for k in ("gpu", "cpu", "dram") if k in comps),
+    )
+
+
+def _scope_parts(channel: str) -> tuple[str, ...]:
+    scope = channel.rsplit("/", 1)[-1]
+    parts = {component_of(p, "counter") for p in scope.split("+")}
+    return tuple(k for k in ("gpu", "cpu", "dram") if k in parts)
+
+
+def _combined(data: AuditData, channel: str) -> HolisticCost:
+    """A single channel that sums several components (Carbontracker's GPU + CPU)."""
+    c = data.channel_index(channel)
+    e = data.energy_j[:, :, c]
+    ok = np.isfinite(e) & np.isfinite(data.duration_s[:, :, c])
+    covered = _scope_parts(channel)
+    return HolisticCost(
+        n_windows=int(ok.sum()),
+        duration_s=float(data.duration_s[:, :, c][ok].sum()),
+        channels={"combined": channel},
+        energy_j={"combined": float(e[ok].sum())},
+        shares={"combined": 1.0},
+        share_bounds={},
+        off_socket=None,
+        missing=tuple(k for k in ("gpu", "cpu", "dram") if k not in covered),
+        pue_applied=data.pue_applied,
+        notes=(
+            f"{channel} reports {' + '.join(covered)} as one number per window: "
+            "no per-component shares",
+            "off-socket energy unknown",
+        ),
+        covered=covered,
     )

@@ -395,7 +395,7 @@ def _holistic_rules(
     h: HolisticCost, p: AuditPolicy, assessable: dict[str, str]
 ) -> tuple[RuleResult, ...]:
     rules: list[RuleResult] = []
-    measured = [k for k in ("gpu", "cpu", "dram") if k in h.energy_j]
+    measured = list(h.covered)
     rules.append(
         RuleResult(
             "holistic.components",

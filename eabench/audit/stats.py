@@ -124,10 +124,24 @@ def agreement(a: np.ndarray, b: np.ndarray, *, alpha: float = 0.05) -> Agreement
     return Agreement(n, rho, r, ks_stat, ks_p, ks_p >= alpha, alpha, med)
 
 
+#: ``invalid`` codes that do not make a window's measurement untrustworthy for the audit:
+#: SIMULATED bars data from publication, not from analysis; METER_DISAGREEMENT marks *both*
+#: meters of a disagreeing pair without saying which is wrong (the agreement statistics measure
+#: disagreement directly).
+NOT_A_MEASUREMENT_DEFECT: frozenset[str] = frozenset({"SIMULATED", "METER_DISAGREEMENT"})
+
+
 def invalid_mask(data: AuditData) -> np.ndarray:
-    """``(R, W, C)`` True where a window's reading carries a flag of severity ``invalid``."""
+    """``(R, W, C)`` True where a window's reading carries a flag of severity ``invalid``
+    (other than the codes in :data:`NOT_A_MEASUREMENT_DEFECT`)."""
     r, w, c = data.shape
-    sev = np.array([s == "invalid" for s in data.flag_severities], dtype=bool)
+    sev = np.array(
+        [
+            s == "invalid" and code not in NOT_A_MEASUREMENT_DEFECT
+            for code, s in zip(data.flag_codes, data.flag_severities, strict=True)
+        ],
+        dtype=bool,
+    )
     if not sev.any():
         return np.zeros((r, w, c), dtype=bool)
     return np.asarray(np.any(data.flags[..., sev], axis=-1))
@@ -192,7 +206,9 @@ class SamplingStats:
     it should be near 0, but longer windows have both more samples and more energy, so it is
     confounded by duration); ``r_ratio_power`` is Pearson(sample ratio, mean power), which is free
     of that confound; ``r_samples_power`` is Pearson(samples taken, mean power), the duration-free
-    variant when the expected count is not known.
+    variant when the expected count is not known. ``counts`` says where the counts came from:
+    ``"taken"`` (recorded by the poller) or ``"implied (duration x requested rate)"`` when only
+    the expected count is known (then the ratio is 1 by construction and says nothing).
     """
 
     channel: str
@@ -209,14 +225,23 @@ class SamplingStats:
     mean_duration_s: float | None
     few_samples: int
     low_ratio: float
+    counts: str = "taken"
 
 
 def sampling_stats(
     data: AuditData, channel: str, *, few_samples: int = 10, low_ratio: float = 0.5
 ) -> SamplingStats | None:
-    """Sampling statistics of ``channel``, or None if it recorded no sample counts (a counter)."""
+    """Sampling statistics of ``channel``, or None if it has no sample counts (a counter).
+
+    Uses the recorded ``samples_taken``; a channel with only ``samples_expected`` (a dataset,
+    which keeps no counts) is summarised by the expected counts, labelled in ``counts``.
+    """
     c = data.channel_index(channel)
     taken = data.samples_taken[:, :, c].ravel()
+    counts = "taken"
+    if not np.isfinite(taken).any():
+        taken = data.samples_expected[:, :, c].ravel()
+        counts = "implied (duration x requested rate)"
     have = np.isfinite(taken) & np.isfinite(data.energy_j[:, :, c].ravel())
     if not have.any():
         return None
@@ -243,13 +268,15 @@ def sampling_stats(
         mean_duration_s=float(np.nanmean(dur)) if np.isfinite(dur).any() else None,
         few_samples=few_samples,
         low_ratio=low_ratio,
+        counts=counts,
     )
 
 
 def flag_shares(data: AuditData) -> dict[str, dict[str, float]]:
     """Per channel: the share of its measured windows carrying each flag code.
 
-    Also ``"any_invalid"``: the share with at least one ``invalid``-severity flag. Windows the
+    Also ``"any_invalid"``: the share with at least one ``invalid``-severity flag (as in
+    :func:`invalid_mask`). Windows the
     channel did not measure (NaN duration) are not counted.
     """
     inv = invalid_mask(data)

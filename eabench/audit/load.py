@@ -1,0 +1,265 @@
+"""Build :class:`~eabench.audit.data.AuditData` from run logs or a consolidated dataset table.
+
+Two inputs, and what each can tell:
+
+- **Run logs** (``*.runlog.jsonl``, or foreign files an :mod:`eabench.logs` adapter reads, such as
+  EC-NAS ``results.json``): everything per window and meter reading: energy, duration, sample
+  counts, flags; per-run GPU/CPU totals where the source only splits per run (EC-NAS header
+  ``extra.run_gpu_energy_j``/``run_cpu_energy_j``/``run_gpu_power_w``).
+- **A consolidated dataset table** (:func:`eabench.logs.open_dataset`): cumulative energy per
+  fidelity and channel, with the union of flags so far. Window energy is the difference of
+  consecutive measured fidelities and the window duration the difference of cumulative
+  ``train_time_s``. The dataset keeps no sample counts, so the expected count is implied from the
+  duration and the channel's requested rate (``floor(duration x rate)``: what a poller that kept
+  its rate would have taken, an upper bound on what it did take). Window flags are the union up
+  to the window (a flag once set stays set), so flag shares from a dataset are upper bounds.
+
+Only train windows are audited (a setup window before training and evaluation windows are
+skipped). Channels are ``"<meter>/<scope>"``, summed over devices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import numpy as np
+
+from eabench.audit.data import AuditData, DeviceInfo, component_of
+from eabench.errors import InvalidArgumentError
+from eabench.logs.dataset import RunTable
+from eabench.logs.schema import RunLog
+from eabench.meters.provenance import SEVERITIES, MeterReading
+
+__all__ = ["KNOWN_GPUS", "device_for", "from_dataset_table", "from_run_logs"]
+
+#: Datasheet maximum board power (W) of GPUs met in foreign data, used when a log records no
+#: power limit. Idle power is not in datasheets; it needs a calibration run (None here).
+KNOWN_GPUS: Final[dict[str, tuple[float, str]]] = {
+    "Quadro RTX 6000": (295.0, "NVIDIA Quadro RTX 6000 datasheet: max power consumption 295 W"),
+}
+
+
+def device_for(
+    name: str | None,
+    power_limit_w: float | None = None,
+    idle_power_w: float | None = None,
+) -> DeviceInfo:
+    """The GPU's :class:`DeviceInfo`: the recorded power limit, else the datasheet table."""
+    if power_limit_w is not None:
+        src = "power limit recorded in the run log (NVML)"
+        return DeviceInfo(name, idle_power_w, float(power_limit_w), src)
+    if name is not None:
+        key = name.removeprefix("NVIDIA ").strip()
+        if key in KNOWN_GPUS:
+            watts, src = KNOWN_GPUS[key]
+            return DeviceInfo(name, idle_power_w, watts, src)
+    return DeviceInfo(name, idle_power_w, None, "unknown")
+
+
+def _channel(r: MeterReading) -> str:
+    return f"{r.meter}/{r.scope}"
+
+
+def from_run_logs(
+    logs: Sequence[RunLog],
+    *,
+    device: DeviceInfo | None = None,
+    off_socket_bounds_w: tuple[float, float] | None = None,
+    reference_channel: str | None = None,
+    source: str = "",
+) -> AuditData:
+    """Stack the train windows of ``logs`` into an :class:`AuditData` (see module docstring)."""
+    if not logs:
+        raise InvalidArgumentError.for_field("logs", 0, "need at least one run log")
+    chans: dict[str, tuple[str, str]] = {}
+    codes: dict[str, str] = {}
+    for lg in logs:
+        for rec in lg.epochs:
+            for r in rec.readings:
+                if r.window_name != "train":
+                    continue
+                chans.setdefault(_channel(r), (r.method, component_of(r.scope, r.method)))
+                for fl in r.flags:
+                    old = codes.get(fl.code)
+                    if old is None or SEVERITIES.index(fl.severity) > SEVERITIES.index(old):
+                        codes[fl.code] = fl.severity
+    names = sorted(chans)
+    code_list = sorted(codes)
+    n, w, c, f = len(logs), max(len(lg.epochs) for lg in logs), len(names), len(code_list)
+    energy = np.full((n, w, c), np.nan)
+    dur = np.full((n, w, c), np.nan)
+    taken = np.full((n, w, c), np.nan)
+    expected = np.full((n, w, c), np.nan)
+    flags = np.zeros((n, w, c, f), dtype=bool)
+    span = np.full((n, w), np.nan)
+    pue: set[float] = set()
+    for i, lg in enumerate(logs):
+        for k, rec in enumerate(lg.epochs):
+            span[i, k] = rec.span_epochs
+            groups: dict[int, list[MeterReading]] = {}
+            for r in rec.readings:
+                if r.window_name == "train":
+                    groups.setdefault(names.index(_channel(r)), []).append(r)
+            for j, rs in groups.items():
+                es = [r.energy_j for r in rs]
+                energy[i, k, j] = np.nan if any(e is None for e in es) else sum(es)  # type: ignore[arg-type]
+                ds = [r.duration_s for r in rs if r.duration_s is not None]
+                dur[i, k, j] = max(ds) if ds else np.nan
+                polled = [r for r in rs if r.samples_taken is not None]
+                if polled:
+                    worst = min(polled, key=lambda r: r.samples_taken or 0)
+                    taken[i, k, j] = worst.samples_taken
+                    if worst.samples_expected is not None:
+                        expected[i, k, j] = worst.samples_expected
+                for r in rs:
+                    for fl in r.flags:
+                        flags[i, k, j, code_list.index(fl.code)] = True
+                    if r.pue_applied is not None:
+                        pue.add(r.pue_applied)
+    run_components, run_gpu_power = _run_level(logs)
+    first = logs[0].header.hardware
+    if device is None:
+        device = device_for(_str_or_none(first.get("gpu_name")), _num(first.get("power_limit_w")))
+    return AuditData(
+        run_ids=tuple(lg.run_id for lg in logs),
+        channels=tuple(names),
+        methods=tuple(chans[x][0] for x in names),
+        components=tuple(chans[x][1] for x in names),
+        energy_j=energy,
+        duration_s=dur,
+        samples_taken=taken,
+        samples_expected=expected,
+        flag_codes=tuple(code_list),
+        flag_severities=tuple(codes[x] for x in code_list),
+        flags=flags,
+        span_epochs=span,
+        run_components_j=run_components,
+        run_gpu_power_w=run_gpu_power,
+        device=device,
+        off_socket_bounds_w=off_socket_bounds_w,
+        pue_applied=pue.pop() if len(pue) == 1 else None,
+        reference_channel=reference_channel,
+        source=source,
+        simulated=any(
+            r.simulated for lg in logs for rec in lg.epochs for r in rec.readings
+        ),
+    )
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v):
+        return float(v)
+    return None
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _run_level(
+    logs: Sequence[RunLog],
+) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
+    """Per-run GPU/CPU totals from ``header.extra`` (EC-NAS), if every run has them."""
+    keys = {"gpu": "run_gpu_energy_j", "cpu": "run_cpu_energy_j"}
+    extras = [lg.header.extra for lg in logs]
+    if not all(all(isinstance(x.get(k), list) for k in keys.values()) for x in extras):
+        return None, None
+    comps = {c: np.array([sum(x[k]) for x in extras], dtype=np.float64) for c, k in keys.items()}
+    power = None
+    if all(isinstance(x.get("run_gpu_power_w"), list) for x in extras):
+        power = np.array([sum(x["run_gpu_power_w"]) for x in extras], dtype=np.float64)
+    return comps, power
+
+
+def from_dataset_table(
+    table: RunTable,
+    *,
+    device: DeviceInfo | None = None,
+    off_socket_bounds_w: tuple[float, float] | None = None,
+    reference_channel: str | None = None,
+    source: str = "",
+) -> AuditData:
+    """Per-window arrays from a dataset run table's cumulative energy (see module docstring)."""
+    eb = table.energy
+    if eb is None or table.run_ids is None:
+        raise InvalidArgumentError.for_field(
+            "table", table.name, "must be a run table with an energy block"
+        )
+    if table.fidelity.kind != "epoch":
+        raise InvalidArgumentError.for_field(
+            "table.fidelity.kind", table.fidelity.kind, "must be 'epoch' (prefix runs)"
+        )
+    if "train_time_s" not in table.metrics:
+        raise InvalidArgumentError.for_field(
+            "table.metrics", sorted(table.metrics), "must hold train_time_s for window durations"
+        )
+    groups: dict[str, list[int]] = {}
+    prov: dict[str, Mapping[str, Any]] = {}
+    for k, p in enumerate(eb.provenance):
+        name = f"{p.get('meter')}/{p.get('scope')}"
+        groups.setdefault(name, []).append(k)
+        prov.setdefault(name, p)
+    names = sorted(groups)
+    cum = np.stack(
+        [
+            np.where(np.all(eb.mask[:, :, groups[x]], axis=2), eb.energy_j[:, :, groups[x]].sum(2), np.nan)
+            for x in names
+        ],
+        axis=2,
+    )
+    bits = np.stack([np.bitwise_or.reduce(eb.flag_bits[:, :, groups[x]], axis=2) for x in names], 2)
+    t_cum = table.metrics["train_time_s"].values
+    fid = table.fidelity.values
+    # windows end at fidelities > 0 where the time and some channel are measured
+    ends = [(c, int(fid[c])) for c in range(len(fid)) if fid[c] > 0]
+    n, c = cum.shape[0], len(names)
+    win_cols: list[list[int]] = []
+    for i in range(n):
+        cols = [col for col, _ in ends if np.isfinite(t_cum[i, col]) and np.isfinite(cum[i, col]).any()]
+        win_cols.append(cols)
+    w = max((len(x) for x in win_cols), default=0)
+    if w == 0:
+        raise InvalidArgumentError.for_field("table", table.name, "has no measured train window")
+    energy = np.full((n, w, c), np.nan)
+    dur = np.full((n, w, c), np.nan)
+    span = np.full((n, w), np.nan)
+    flags = np.zeros((n, w, c, len(eb.flag_codes)), dtype=bool)
+    bit_vals = np.array([1 << b for b in range(len(eb.flag_codes))], dtype=np.uint32)
+    for i, cols in enumerate(win_cols):
+        prev = 0
+        for k, col in enumerate(cols):
+            start = cum[i, prev] if np.isfinite(cum[i, prev]).any() else np.zeros(c)
+            energy[i, k] = cum[i, col] - start
+            dt = t_cum[i, col] - (t_cum[i, prev] if np.isfinite(t_cum[i, prev]) else 0.0)
+            dur[i, k] = np.where(np.isfinite(energy[i, k]), dt, np.nan)
+            span[i, k] = fid[col] - fid[prev]
+            flags[i, k] = (bits[i, col][:, None] & bit_vals[None, :]) != 0
+            prev = col
+    rates = np.array([_num(prov[x].get("requested_rate_hz")) or np.nan for x in names])
+    polling = np.array([prov[x].get("method") == "polling" for x in names])
+    expected = np.where(polling & np.isfinite(rates), np.floor(dur * rates), np.nan)
+    taken = np.full_like(expected, np.nan)
+    pues = {_num(prov[x].get("pue_applied")) for x in names} - {None}
+    return AuditData(
+        run_ids=tuple(str(x) for x in table.run_ids),
+        channels=tuple(names),
+        methods=tuple(str(prov[x].get("method")) for x in names),
+        components=tuple(
+            component_of(str(prov[x].get("scope")), str(prov[x].get("method"))) for x in names
+        ),
+        energy_j=np.where(energy < 0, np.nan, energy),
+        duration_s=dur,
+        samples_taken=taken,
+        samples_expected=expected,
+        flag_codes=tuple(eb.flag_codes),
+        flag_severities=tuple(eb.flag_severities.get(x, "info") for x in eb.flag_codes),
+        flags=flags,
+        span_epochs=span,
+        device=device or DeviceInfo(),
+        off_socket_bounds_w=off_socket_bounds_w,
+        pue_applied=pues.pop() if len(pues) == 1 else None,
+        reference_channel=reference_channel,
+        source=source,
+        simulated=any(bool(p.get("simulated")) for p in eb.provenance),
+    )
