@@ -103,7 +103,8 @@ class MeterReading:
     Window: monotonic-ns edges, wall-clock start, and the sync barrier used. Counters: raw values
     in ``raw_unit`` (mJ, uJ), wrap handling, update period. Polling: requested/achieved rate,
     samples, gaps. Result: ``energy_j``, ``mean_power_w``, ``duration_s`` (None when invalid or
-    unavailable). Quality: ``flags`` and the ``policy_id`` that produced them.
+    unavailable; ``error`` then names the cause). Quality: ``flags`` and the ``policy_id`` that
+    produced them.
     """
 
     # identity
@@ -160,6 +161,7 @@ class MeterReading:
     permissions: Mapping[str, Any] | None = None
     host_fingerprint: str | None = None
     simulated: bool = False
+    error: str | None = None
     flags: tuple[Flag, ...] = ()
     policy_id: str | None = None
 
@@ -299,6 +301,8 @@ def _validate(r: MeterReading) -> None:
         v = getattr(r, name)
         if v is not None and not isinstance(v, Mapping):
             raise InvalidReadingError.for_field(name, v, "must be a mapping or null")
+    if r.error is not None and not isinstance(r.error, str):
+        raise InvalidReadingError.for_field("error", r.error, "must be a str or null")
     if not isinstance(r.simulated, bool):
         raise InvalidReadingError.for_field("simulated", r.simulated, "must be a bool")
     if not isinstance(r.flags, tuple) or not all(isinstance(f, Flag) for f in r.flags):
