@@ -73,7 +73,9 @@ def _ecdf_power(plt: Any, data: AuditData, report: AuditReport, out_dir: Path) -
         ax.set_title(comp)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
-    fig.suptitle(_title(report, "eCDF of per-window power per meter (cf. Kocher et al. Figs. 2, 4)"))
+    fig.suptitle(
+        _title(report, "eCDF of per-window power per meter (cf. Kocher et al. Figs. 2, 4)")
+    )
     return _save(plt, fig, out_dir, "ecdf_power.png")
 
 
@@ -81,9 +83,7 @@ def _power_vs_samples(plt: Any, data: AuditData, report: AuditReport, out_dir: P
     if not report.sampling:
         return None
     sampling = report.sampling[:_MAX_CHANNELS]
-    fig, axes = plt.subplots(
-        1, len(sampling), figsize=(5.0 * len(sampling), 4.0), squeeze=False
-    )
+    fig, axes = plt.subplots(1, len(sampling), figsize=(5.0 * len(sampling), 4.0), squeeze=False)
     power = data.power_w()
     for ax, s in zip(axes[0], sampling, strict=True):
         c = data.channel_index(s.channel)
@@ -94,7 +94,9 @@ def _power_vs_samples(plt: Any, data: AuditData, report: AuditReport, out_dir: P
         p = power[:, :, c]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(exp > 0, taken / exp, np.nan)
-        use_ratio = not implied and np.isfinite(ratio).any()
+        fin = ratio[np.isfinite(ratio)]
+        # a ratio that is 1 everywhere (counts implied from durations) says nothing: plot counts
+        use_ratio = not implied and fin.size > 0 and float(np.ptp(fin)) > 0.05
         x = ratio if use_ratio else counts
         ok = np.isfinite(x) & np.isfinite(p)
         bad = invalid_mask(data)[:, :, c] & ok
@@ -105,19 +107,17 @@ def _power_vs_samples(plt: Any, data: AuditData, report: AuditReport, out_dir: P
             ax.set_xlabel("sample ratio (taken / expected)")
         else:
             ax.axvline(s.few_samples + 0.5, color="gray", ls="--", lw=1)
-            ax.set_xlabel(f"samples per window ({s.counts})")
+            ax.set_xlabel(f"samples per window ({s.counts}); dashed: {s.few_samples}")
         ax.set_ylabel("mean power per window [W]")
         ax.set_title(s.channel, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(_title(report, "Power against sampling (cf. Kocher et al. Fig. 3)"))
+    fig.suptitle(_title(report, "Power against sampling\n(cf. Kocher et al. Fig. 3)"), fontsize=10)
     return _save(plt, fig, out_dir, "power_vs_samples.png")
 
 
 def _agreement(plt: Any, data: AuditData, report: AuditReport, out_dir: Path) -> str | None:
-    pairs = [
-        a for a in report.agreement if a.comparable and a.level == "epoch" and not a.clean
-    ][:4]
+    pairs = [a for a in report.agreement if a.comparable and a.level == "epoch" and not a.clean][:4]
     pairs = [a for a in pairs if a.stats.n > 0]
     if not pairs:
         return None
@@ -138,11 +138,11 @@ def _agreement(plt: Any, data: AuditData, report: AuditReport, out_dir: Path) ->
         ax.set_ylabel(f"{a.channel_b} [kJ]", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle(_title(report, "Per-window energy of comparable meters"))
+    fig.suptitle(_title(report, "Per-window energy of comparable meters"), fontsize=10)
     return _save(plt, fig, out_dir, "agreement.png")
 
 
-def _flags(plt: Any, data: AuditData, report: AuditReport, out_dir: Path) -> str | None:
+def _flags(plt: Any, _data: AuditData, report: AuditReport, out_dir: Path) -> str | None:
     rows = [(ch, code, v) for ch, d in report.flag_shares.items() for code, v in d.items() if v > 0]
     if not rows:
         return None
@@ -186,7 +186,7 @@ def _gpu_usage(plt: Any, data: AuditData, report: AuditReport, out_dir: Path) ->
     return _save(plt, fig, out_dir, "gpu_usage.png")
 
 
-def _cost_shares(plt: Any, data: AuditData, report: AuditReport, out_dir: Path) -> str | None:
+def _cost_shares(plt: Any, _data: AuditData, report: AuditReport, out_dir: Path) -> str | None:
     h = report.holistic
     if not h.energy_j:
         return None

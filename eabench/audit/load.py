@@ -31,7 +31,13 @@ from eabench.logs.dataset import RunTable
 from eabench.logs.schema import RunLog
 from eabench.meters.provenance import SEVERITIES, MeterReading
 
-__all__ = ["KNOWN_GPUS", "device_for", "from_dataset_table", "from_run_logs"]
+__all__ = [
+    "KNOWN_GPUS",
+    "concat_runs",
+    "device_for",
+    "from_dataset_table",
+    "from_run_logs",
+]
 
 #: Datasheet maximum board power (W) of GPUs met in foreign data, used when a log records no
 #: power limit. Idle power is not in datasheets; it needs a calibration run (None here).
@@ -141,9 +147,7 @@ def from_run_logs(
         pue_applied=pue.pop() if len(pue) == 1 else None,
         reference_channel=reference_channel,
         source=source,
-        simulated=any(
-            r.simulated for lg in logs for rec in lg.epochs for r in rec.readings
-        ),
+        simulated=any(r.simulated for lg in logs for rec in lg.epochs for r in rec.readings),
     )
 
 
@@ -203,7 +207,11 @@ def from_dataset_table(
     names = sorted(groups)
     cum = np.stack(
         [
-            np.where(np.all(eb.mask[:, :, groups[x]], axis=2), eb.energy_j[:, :, groups[x]].sum(2), np.nan)
+            np.where(
+                np.all(eb.mask[:, :, groups[x]], axis=2),
+                eb.energy_j[:, :, groups[x]].sum(2),
+                np.nan,
+            )
             for x in names
         ],
         axis=2,
@@ -216,7 +224,9 @@ def from_dataset_table(
     n, c = cum.shape[0], len(names)
     win_cols: list[list[int]] = []
     for i in range(n):
-        cols = [col for col, _ in ends if np.isfinite(t_cum[i, col]) and np.isfinite(cum[i, col]).any()]
+        cols = [
+            col for col, _ in ends if np.isfinite(t_cum[i, col]) and np.isfinite(cum[i, col]).any()
+        ]
         win_cols.append(cols)
     w = max((len(x) for x in win_cols), default=0)
     if w == 0:
@@ -262,4 +272,82 @@ def from_dataset_table(
         reference_channel=reference_channel,
         source=source,
         simulated=any(bool(p.get("simulated")) for p in eb.provenance),
+    )
+
+
+def concat_runs(parts: Sequence[AuditData], *, source: str = "") -> AuditData:
+    """Stack several :class:`AuditData` along the run axis (union of channels and flag codes;
+    shorter runs padded with NaN windows). Device, bounds and PUE must agree or become unknown."""
+    if not parts:
+        raise InvalidArgumentError.for_field("parts", 0, "need at least one AuditData")
+    if len(parts) == 1:
+        return parts[0]
+    chans: dict[str, tuple[str, str]] = {}
+    codes: dict[str, str] = {}
+    for d in parts:
+        for c, m, k in zip(d.channels, d.methods, d.components, strict=True):
+            chans.setdefault(c, (m, k))
+        for code, sev in zip(d.flag_codes, d.flag_severities, strict=True):
+            old = codes.get(code)
+            if old is None or SEVERITIES.index(sev) > SEVERITIES.index(old):
+                codes[code] = sev
+    names, code_list = sorted(chans), sorted(codes)
+    w = max(d.shape[1] for d in parts)
+    arrays: dict[str, list[np.ndarray]] = {k: [] for k in ("e", "t", "st", "se", "f", "s")}
+    for d in parts:
+        r = d.shape[0]
+        cmap = [names.index(c) for c in d.channels]
+        fmap = [code_list.index(c) for c in d.flag_codes]
+        for key, src in (
+            ("e", d.energy_j),
+            ("t", d.duration_s),
+            ("st", d.samples_taken),
+            ("se", d.samples_expected),
+        ):
+            arr = np.full((r, w, len(names)), np.nan)
+            arr[:, : src.shape[1], cmap] = src
+            arrays[key].append(arr)
+        fl = np.zeros((r, w, len(names), len(code_list)), dtype=bool)
+        if fmap:
+            fl[:, : d.shape[1], np.array(cmap)[:, None], np.array(fmap)[None, :]] = d.flags
+        arrays["f"].append(fl)
+        sp = np.full((r, w), np.nan)
+        if d.span_epochs is not None:
+            sp[:, : d.shape[1]] = d.span_epochs
+        arrays["s"].append(sp)
+
+    def same(values: list[Any]) -> Any:
+        return values[0] if all(v == values[0] for v in values) else None
+
+    run_comp = None
+    if all(d.run_components_j for d in parts):
+        keys = set.intersection(*(set(d.run_components_j or {}) for d in parts))
+        run_comp = {
+            k: np.concatenate([np.asarray((d.run_components_j or {})[k]) for d in parts])
+            for k in sorted(keys)
+        }
+    gpu_p = None
+    if all(d.run_gpu_power_w is not None for d in parts):
+        gpu_p = np.concatenate([np.asarray(d.run_gpu_power_w) for d in parts])
+    return AuditData(
+        run_ids=tuple(x for d in parts for x in d.run_ids),
+        channels=tuple(names),
+        methods=tuple(chans[x][0] for x in names),
+        components=tuple(chans[x][1] for x in names),
+        energy_j=np.concatenate(arrays["e"]),
+        duration_s=np.concatenate(arrays["t"]),
+        samples_taken=np.concatenate(arrays["st"]),
+        samples_expected=np.concatenate(arrays["se"]),
+        flag_codes=tuple(code_list),
+        flag_severities=tuple(codes[x] for x in code_list),
+        flags=np.concatenate(arrays["f"]),
+        span_epochs=np.concatenate(arrays["s"]),
+        run_components_j=run_comp,
+        run_gpu_power_w=gpu_p,
+        device=same([d.device for d in parts]) or DeviceInfo(),
+        off_socket_bounds_w=same([d.off_socket_bounds_w for d in parts]),
+        pue_applied=same([d.pue_applied for d in parts]),
+        reference_channel=same([d.reference_channel for d in parts]),
+        source=source or "; ".join(d.source for d in parts),
+        simulated=any(d.simulated for d in parts),
     )

@@ -27,6 +27,7 @@ from eabench.audit.policy import (
     grade_low_bad,
 )
 from eabench.audit.stats import (
+    NOT_A_MEASUREMENT_DEFECT,
     PairAgreement,
     SamplingStats,
     flag_shares,
@@ -227,7 +228,9 @@ def _reliable_rules(
         worst_c = max(energy_channels, key=lambda c: shares[c].get("any_invalid", 0.0))
         v = shares[worst_c].get("any_invalid", 0.0)
         codes = sorted(
-            k for k in shares[worst_c] if k != "any_invalid" and _severity(data, k) == "invalid"
+            k
+            for k in shares[worst_c]
+            if _severity(data, k) == "invalid" and k not in NOT_A_MEASUREMENT_DEFECT
         )
         rules.append(
             RuleResult(

@@ -63,8 +63,18 @@ _BASE = {
     "gpu.nvml_counter": ("counter", "gpu", "nvmlDeviceGetTotalEnergyConsumption", "counter_delta"),
     "gpu.nvml_power": ("polling", "gpu", "nvmlDeviceGetPowerUsage", "trapezoid"),
     "gpu.smi_poll": ("polling", "gpu", "nvidia-smi --query-gpu=power.draw", "rectangle_mean"),
-    "cpu.rapl": ("counter", "package", "/sys/class/powercap/intel-rapl:0/energy_uj", "counter_delta"),
-    "dram.rapl": ("counter", "dram", "/sys/class/powercap/intel-rapl:0:0/energy_uj", "counter_delta"),
+    "cpu.rapl": (
+        "counter",
+        "package",
+        "/sys/class/powercap/intel-rapl:0/energy_uj",
+        "counter_delta",
+    ),
+    "dram.rapl": (
+        "counter",
+        "dram",
+        "/sys/class/powercap/intel-rapl:0:0/energy_uj",
+        "counter_delta",
+    ),
     "node.external": ("external", "node_wall", "LMG450 CSV (simulated)", "trapezoid"),
 }
 
@@ -115,12 +125,12 @@ def simulate_run_logs(spec: SimulationSpec, seed: int | np.random.Generator) -> 
             off = spec.off_socket_w * (1 + rng.normal(0, 0.01)) * d
             expected = int(np.floor(d * spec.poll_hz))
             poll = {"requested_rate_hz": spec.poll_hz, "samples_expected": expected}
-            nvml_taken = int(round(expected * rng.uniform(0.96, 1.0)))
+            nvml_taken = round(expected * rng.uniform(0.96, 1.0))
             if rng.random() < spec.smi_undersampled_share:
                 smi_taken = int(rng.integers(2, 11))
                 smi_e = rng.uniform(*spec.smi_low_state_w) * d
             else:
-                smi_taken = int(round(expected * rng.uniform(0.9, 1.0)))
+                smi_taken = round(expected * rng.uniform(0.9, 1.0))
                 smi_e = g * (1 + rng.normal(0, 0.02))
             readings = (
                 _reading(run_id, e, "gpu.nvml_counter", g * (1 + rng.normal(0, 0.005)), d, t0),
@@ -155,14 +165,12 @@ def simulate_run_logs(spec: SimulationSpec, seed: int | np.random.Generator) -> 
                     g + c + m + off,
                     d,
                     t0,
-                    samples_taken=int(round(expected * rng.uniform(0.98, 1.0))),
+                    samples_taken=round(expected * rng.uniform(0.98, 1.0)),
                     **poll,
                 ),
             )
             records.append(
-                EpochRecord(
-                    run_id=run_id, epoch=e, train_time_s=d, readings=apply_policy(readings)
-                )
+                EpochRecord(run_id=run_id, epoch=e, train_time_s=d, readings=apply_policy(readings))
             )
             t0 += int(d * 1e9) + 1
         header = RunHeader(

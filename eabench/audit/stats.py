@@ -27,6 +27,7 @@ from eabench.audit.data import AuditData
 from eabench.errors import InvalidArgumentError
 
 __all__ = [
+    "NOT_A_MEASUREMENT_DEFECT",
     "Agreement",
     "PairAgreement",
     "SamplingStats",
@@ -113,7 +114,9 @@ def agreement(a: np.ndarray, b: np.ndarray, *, alpha: float = 0.05) -> Agreement
         rel = (y - x) / x
     rel = rel[np.isfinite(rel)]
     med = float(np.median(rel)) if rel.size else None
-    ks = sps.ks_2samp(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "exact calculation unsuccessful" -> asymptotic
+        ks = sps.ks_2samp(x, y)
     ks_stat, ks_p = float(ks.statistic), float(ks.pvalue)
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return Agreement(n, None, None, ks_stat, ks_p, ks_p >= alpha, alpha, med, "constant input")
@@ -209,6 +212,8 @@ class SamplingStats:
     variant when the expected count is not known. ``counts`` says where the counts came from:
     ``"taken"`` (recorded by the poller) or ``"implied (duration x requested rate)"`` when only
     the expected count is known (then the ratio is 1 by construction and says nothing).
+    ``epoch_s_median`` and ``samples_per_epoch_median`` divide by the window's ``span_epochs``
+    (windows of foreign logs can hold several epochs); None without span information.
     """
 
     channel: str
@@ -226,6 +231,8 @@ class SamplingStats:
     few_samples: int
     low_ratio: float
     counts: str = "taken"
+    epoch_s_median: float | None = None
+    samples_per_epoch_median: float | None = None
 
 
 def sampling_stats(
@@ -253,6 +260,14 @@ def sampling_stats(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, taken / expected, np.nan)
     fin_ratio = ratio[np.isfinite(ratio)]
+    epoch_s = per_epoch = None
+    if data.span_epochs is not None:
+        span = np.broadcast_to(data.span_epochs[:, :, None], data.duration_s.shape)[:, :, c]
+        span = span.ravel()[have]
+        ok = np.isfinite(span) & (span > 0) & np.isfinite(dur)
+        if ok.any():
+            epoch_s = float(np.median(dur[ok] / span[ok]))
+            per_epoch = float(np.median(taken[ok] / span[ok]))
     return SamplingStats(
         channel=channel,
         n_windows=int(taken.size),
@@ -269,6 +284,8 @@ def sampling_stats(
         few_samples=few_samples,
         low_ratio=low_ratio,
         counts=counts,
+        epoch_s_median=epoch_s,
+        samples_per_epoch_median=per_epoch,
     )
 
 
