@@ -135,6 +135,8 @@ def _blocks(rep: AuditReport, figs: dict[str, str], title: str) -> list[_Block]:
                         "r(samples, power)",
                         "r(ratio, power)",
                         "mean window [s]",
+                        "median epoch [s]",
+                        "median samples per epoch",
                     ],
                     [
                         [
@@ -150,6 +152,8 @@ def _blocks(rep: AuditReport, figs: dict[str, str], title: str) -> list[_Block]:
                             _f(s.r_samples_power),
                             _f(s.r_ratio_power),
                             _f(s.mean_duration_s, ".1f"),
+                            _f(s.epoch_s_median, ".1f"),
+                            _f(s.samples_per_epoch_median, ".2g"),
                         ]
                         for s in rep.sampling
                     ],

@@ -11,7 +11,8 @@ report the same numbers for any dataset, as fractions of the device's dynamic ra
 
 The 5th and 95th percentiles (not min and max) keep a few outlier windows from deciding; min and
 max are reported as well. Without an idle power (no calibration) the fractions fall back to
-``idle = 0`` and say so in ``note``.
+``idle = 0`` and say so in ``note``: that overstates the upper fraction and understates the span
+fraction.
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ def gpu_usage_range(data: AuditData, channel: str | None = None) -> UsageRange |
     if pmax is not None:
         base = idle if idle is not None else 0.0
         if idle is None:
-            note = "idle power unknown: fractions use idle = 0 W (a lower bound on usage)"
+            note = (
+                "idle power unknown: fractions use idle = 0 W (an upper bound on the upper "
+                "fraction, a lower bound on the span fraction)"
+            )
         upper = (q95 - base) / (pmax - base)
         span = (q95 - q5) / (pmax - base)
     else:
