@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from eabench.audit.data import AuditData
+from eabench.audit.derive import with_external_gpu
 from eabench.audit.report import AuditReport
 from eabench.audit.stats import ecdf, invalid_mask
 
@@ -29,6 +30,7 @@ def make_figures(data: AuditData, report: AuditReport, out_dir: Path) -> dict[st
     import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    data = with_external_gpu(data)  # the channels the report saw
     figs: dict[str, str] = {}
     for key, fn in (
         ("ecdf_power", _ecdf_power),
