@@ -80,20 +80,26 @@ def run(args: argparse.Namespace) -> int:
     from eabench.audit import load_input, run_audit, write_report
     from eabench.audit.load import device_for
 
-    device = None
-    if args.gpu_name or args.gpu_max_w is not None or args.gpu_idle_w is not None:
-        device = device_for(args.gpu_name, args.gpu_max_w, args.gpu_idle_w)
     data = load_input(
         args.input,
         table=args.table,
-        device=device,
         off_socket_bounds_w=_bounds(args),
         reference_channel=args.reference,
     )
-    if device is None and args.gpu_idle_w is not None:
-        data = dataclasses.replace(
-            data, device=dataclasses.replace(data.device, idle_power_w=args.gpu_idle_w)
+    dev = data.device
+    if args.gpu_name is not None:
+        looked_up = device_for(args.gpu_name)
+        dev = dataclasses.replace(
+            dev,
+            name=args.gpu_name,
+            max_power_w=dev.max_power_w if dev.max_power_w is not None else looked_up.max_power_w,
+            source=dev.source if dev.max_power_w is not None else looked_up.source,
         )
+    if args.gpu_max_w is not None:
+        dev = dataclasses.replace(dev, max_power_w=args.gpu_max_w, source="command line")
+    if args.gpu_idle_w is not None:
+        dev = dataclasses.replace(dev, idle_power_w=args.gpu_idle_w)
+    data = dataclasses.replace(data, device=dev)
     report = run_audit(data)
     formats = ("md", "html") if args.format == "both" else (args.format,)
     title = args.title or f"eabench audit: {args.input.name}"
