@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from eabench.logs.dataset import Dataset, RunTable, open_dataset
 from eabench.logs.runlog_io import RunLogWriter, read_run_log, run_log_path
 from eabench.logs.schema import EpochRecord, RunHeader, RunLog, SetupWindow
 
 __all__ = [
+    "Dataset",
     "EpochRecord",
     "RunHeader",
     "RunLog",
     "RunLogWriter",
+    "RunTable",
     "SetupWindow",
+    "open_dataset",
     "read_run_log",
     "run_log_path",
 ]

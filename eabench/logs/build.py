@@ -176,8 +176,8 @@ def table_from_runs(
     channels: dict[str, dict[str, Any]] = {}
     codes: dict[str, str] = {}
     for lg in logs:
-        setup = lg.header.setup.readings if lg.header.setup else ()
-        for r in (*setup, *(r for rec in lg.epochs for r in rec.readings)):
+        setup_readings = lg.header.setup.readings if lg.header.setup else ()
+        for r in (*setup_readings, *(r for rec in lg.epochs for r in rec.readings)):
             if r.window_name not in ("train", "setup"):
                 continue
             ch = _channel(r)
@@ -201,10 +201,9 @@ def table_from_runs(
         seen = np.zeros(m, dtype=bool)
         cum_f = np.zeros(m, dtype=np.uint32)
         cum_t = 0.0
-        setup = lg.header.setup
         steps: list[tuple[int, Any, tuple[MeterReading, ...]]] = []
-        if setup is not None:
-            steps.append((0, setup.metrics, setup.readings))
+        if lg.header.setup is not None:
+            steps.append((0, lg.header.setup.metrics, lg.header.setup.readings))
         for rec in lg.epochs:
             steps.append((rec.epoch + 1, rec, rec.readings))
         for col, rec, readings in steps:
@@ -231,9 +230,7 @@ def table_from_runs(
                     cum_f[k] |= np.uint32(1 << code_list.index(fl.code))
             energy[i, col] = np.where(seen, cum_e, np.nan)
             flags[i, col] = cum_f
-    sources = [
-        (source_of or {}).get(lg.run_id, str(lg.header.source.get("kind"))) for lg in logs
-    ]
+    sources = [(source_of or {}).get(lg.run_id, str(lg.header.source.get("kind"))) for lg in logs]
     config_ids = np.array([lg.header.config_id or lg.run_id for lg in logs], dtype=str)
     return TableData(
         space=space,

@@ -155,7 +155,8 @@ class EnergyBlock:
         if code not in self.flag_codes:
             return np.zeros(self.flag_bits.shape, dtype=bool)
         bit = np.uint32(1 << self.flag_codes.index(code))
-        return (self.flag_bits & bit) != 0
+        out: BoolArray = (self.flag_bits & bit) != 0
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,13 +253,14 @@ def _read_table(g: Any, space: str, dataset: str, name: str) -> RunTable:
     attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in g.attrs.items()}
     n = int(attrs["n_rows"])
     fid = Fidelity(
-        np.asarray(g["fidelity"][()], dtype=np.int64), str(attrs["fidelity_kind"]),
+        np.asarray(g["fidelity"][()], dtype=np.int64),
+        str(attrs["fidelity_kind"]),
         str(attrs.get("fidelity_unit", "epochs")),
     )
     if "config_id" in g:
         config_ids = _strs(g["config_id"][()])
     else:
-        config_ids = _config_ids_from_cache(str(attrs.get("config_ids_from")), attrs, n)
+        config_ids = _config_ids_from_cache(str(attrs.get("config_ids_from")), n)
     source_names = _json_attr(g, "row_source_names", [])
     row_sources = np.asarray(source_names, dtype=str)[np.asarray(g["row_source"][()], dtype=int)]
     configs = None
@@ -322,7 +324,7 @@ def _read_energy(g: Any) -> EnergyBlock:
     )
 
 
-def _config_ids_from_cache(kind: str, attrs: Mapping[str, Any], n: int) -> StrArray:
+def _config_ids_from_cache(kind: str, n: int) -> StrArray:
     """Config ids that the file does not store because the space's cache has them."""
     if kind != "nb101-space-cache":
         raise _err("config_ids_from", kind, "unknown source of config ids")
@@ -340,7 +342,7 @@ def _check_shapes(t: RunTable, n: int) -> None:
     e = t.fidelity.values.shape[0]
     if t.config_ids.shape != (n,) or t.row_sources.shape != (n,):
         raise _err("config_id", t.config_ids.shape, f"must have {n} rows")
-    for m in (*t.metrics.values(), *([] if t.energy is None else [])):
+    for m in t.metrics.values():
         if m.values.shape != (n, e):
             raise _err(f"metrics/{m.name}", m.values.shape, f"must be ({n}, {e})")
     for m in t.static.values():

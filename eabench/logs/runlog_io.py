@@ -19,6 +19,7 @@ run, named ``<run_id>.runlog.jsonl``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -203,10 +204,9 @@ def _atomic_create(path: Path, content: bytes) -> None:
             f.write(content)
             f.flush()
             os.fsync(f.fileno())
-        try:
+        # if another process created it first, open() checks that its header is ours
+        with contextlib.suppress(FileExistsError):
             os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process created it first; open() will check the header
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

@@ -47,7 +47,9 @@ def read_text(path: Path) -> str:
     try:
         return read_bytes(path).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise err("path", str(path), f"is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+        raise err(
+            "path", str(path), f"is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from exc
 
 
 def file_sha256(data: bytes) -> str:
@@ -103,7 +105,7 @@ def derive_flags(r: MeterReading) -> tuple[Flag, ...]:
                 Flag(
                     "UNDER_SAMPLED",
                     "invalid",
-                    f"{r.samples_taken} power samples in {r.duration_s} s (<= {_UNDER_SAMPLED_MAX})",
+                    f"{r.samples_taken} samples in {r.duration_s} s (<= {_UNDER_SAMPLED_MAX})",
                 )
             )
         if r.samples_expected and r.samples_taken / r.samples_expected < _LOW_RATIO:

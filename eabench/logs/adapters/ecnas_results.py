@@ -273,7 +273,9 @@ def read_ecnas_results(
                     train_time_s=train_time - prev_time,
                     readings=(reading,),
                     extra=extra,
-                    **metrics,
+                    train_accuracy=metrics["train_accuracy"],
+                    val_accuracy=metrics["val_accuracy"],
+                    test_accuracy=metrics["test_accuracy"],
                 )
             )
         prev_epochs, prev_time, prev_kwh = epochs, train_time, kwh
