@@ -7,8 +7,11 @@ import json
 from typing import Any
 
 from eabench import __version__
+from eabench.errors import UnknownBenchmarkError
 
 __all__ = ["register"]
+
+_SPACES: tuple[str, ...] = ("nb101-7v",)
 
 
 def register(sub: Any) -> None:
@@ -19,9 +22,37 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _nb101_facts() -> dict[str, Any]:
+    from eabench.spaces.nb101 import NB101Space
+    from eabench.spaces.nb101.cache import sorted_hashes_sha256
+
+    space = NB101Space()
+    data = space.data
+    digest = sorted_hashes_sha256(data.hashes())
+    return {
+        "space": space.name,
+        "num_cells": len(data),
+        "max_vertices": space.max_vertices,
+        "max_edges": space.max_edges,
+        "ops": list(space.ops),
+        "num_features": len(space.feature_names()),
+        "cache_file": str(data.path),
+        "cache_file_bytes": data.path.stat().st_size,
+        "sorted_hashes_sha256": digest,
+        "sorted_hashes_sha256_matches_record": digest == data.hashes_sha256,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the facts; exit status 0."""
     facts: dict[str, Any] = {"eabench": __version__}
+    if args.name is not None:
+        if args.name == "nb101-7v":
+            facts.update(_nb101_facts())
+        else:
+            raise UnknownBenchmarkError(
+                f"no search space or benchmark named {args.name!r}; known: {', '.join(_SPACES)}"
+            )
     if args.json:
         print(json.dumps(facts, indent=2))
     else:

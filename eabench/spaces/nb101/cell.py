@@ -37,6 +37,7 @@ __all__ = [
     "OUTPUT",
     "Cell",
     "hash_module",
+    "hash_rows",
     "prune_arrays",
 ]
 
@@ -108,37 +109,45 @@ def prune_arrays(matrix: np.ndarray, labels: Sequence[int]) -> tuple[np.ndarray,
     return matrix[np.ix_(keep, keep)], [int(labels[k]) for k in keep.tolist()]
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8")).hexdigest()
-
-
-def hash_module(matrix: np.ndarray, labels: Sequence[int]) -> str:
+def hash_module(matrix: Any, labels: Sequence[int]) -> str:
     """NAS-Bench-101 module hash of a (pruned) cell: 32 lowercase hex chars.
 
     Vertex v starts as ``md5(str((out_degree, in_degree, label)))`` (Python ints); then, V times,
     every vertex becomes ``md5(sorted in-neighbour hashes + "|" + sorted out-neighbour hashes + "|"
     + own hash)``; the fingerprint is ``md5(str(sorted(vertex hashes)))``. Isomorphic cells get the
     same hash. Own implementation of the algorithm described in the NB101 paper and docstrings.
+
+    Args:
+        matrix: ``(V, V)`` 0/1 adjacency (array or nested lists) of a pruned cell.
+        labels: NB101 integer labels (input -1, output -2, interior 0/1/2).
     """
-    m = np.asarray(matrix)
-    n = m.shape[0]
-    out_deg = [int(x) for x in m.sum(axis=1)]
-    in_deg = [int(x) for x in m.sum(axis=0)]
-    preds = [[w for w in range(n) if m[w, v]] for v in range(n)]
-    succs = [[w for w in range(n) if m[v, w]] for v in range(n)]
-    hashes = [_md5(str((out_deg[v], in_deg[v], int(labels[v])))) for v in range(n)]
+    rows = matrix.tolist() if isinstance(matrix, np.ndarray) else matrix
+    return hash_rows(rows, [int(x) for x in labels])
+
+
+def hash_rows(rows: list[list[int]], labels: list[int]) -> str:
+    """:func:`hash_module` on plain Python lists (the fast path used by the enumerator)."""
+    md5 = hashlib.md5
+    n = len(rows)
+    preds = [[w for w in range(n) if rows[w][v]] for v in range(n)]
+    succs = [[w for w in range(n) if rows[v][w]] for v in range(n)]
+    hashes = [
+        md5(str((len(succs[v]), len(preds[v]), labels[v])).encode()).hexdigest() for v in range(n)
+    ]
     for _ in range(n):
         hashes = [
-            _md5(
-                "".join(sorted(hashes[w] for w in preds[v]))
-                + "|"
-                + "".join(sorted(hashes[w] for w in succs[v]))
-                + "|"
-                + hashes[v]
-            )
+            md5(
+                (
+                    "".join(sorted([hashes[w] for w in preds[v]]))
+                    + "|"
+                    + "".join(sorted([hashes[w] for w in succs[v]]))
+                    + "|"
+                    + hashes[v]
+                ).encode()
+            ).hexdigest()
             for v in range(n)
         ]
-    return _md5(str(sorted(hashes)))
+    return md5(str(sorted(hashes)).encode()).hexdigest()
 
 
 class Cell:

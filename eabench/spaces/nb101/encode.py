@@ -8,9 +8,13 @@ positions ``V-1 .. 5`` are padding (label ``PAD = -3``, no edges).
 **Canonical vertex order**: isomorphic cells must encode identically, so before padding the interior
 vertices are reordered: among all permutations of the interior vertices that keep the matrix
 strictly upper-triangular (every isomorphism between two such cells is one of them, since input
-and output are fixed), we take the one minimising ``(interior labels read as base-3 digits,
-then the upper-triangle bits read as a binary number)``. This is an exact canonical form: two
-pruned cells have the same padded canonical form if and only if they are isomorphic.
+and output are fixed), we take the one minimising ``(adjacency bitmask, label code)``
+(see :func:`canonical_keys`). This is exactly the representative that NB101's
+``generate_graphs.py`` keeps for each hash (it loops over bitmasks, then labellings, in
+increasing order and keeps the first member of each class), so canonical cells have the same
+matrices as NB101's ``module_adjacency``; this matters for the parameter count, which depends on
+the vertex order (which output feeder receives the extra channel). This is an exact canonical
+form: two pruned cells have the same padded canonical form if and only if they are isomorphic.
 
 **Features** (``feature_names()``, 45 float64 columns): the 21 strict upper-triangle entries of
 the padded matrix, one-hot interior ops for positions 1..5 (all zero for padding), then
@@ -28,7 +32,15 @@ import numpy as np
 
 from eabench.spaces.nb101.cell import MAX_VERTICES
 
-__all__ = ["PAD", "canonical_padded", "encode_padded", "feature_names"]
+__all__ = [
+    "PAD",
+    "canonical_keys",
+    "canonical_padded",
+    "encode_padded",
+    "feature_names",
+    "interior_perms",
+    "pad_positions",
+]
 
 PAD = -3
 """Label of a padding vertex in the padded form (the nasbench-vis convention)."""
@@ -48,30 +60,49 @@ def feature_names() -> list[str]:
 
 
 @cache
-def _interior_perms(n: int) -> np.ndarray:
+def interior_perms(n: int) -> np.ndarray:
     """All permutations of ``range(n)`` fixing 0 and n-1, shape ``(P, n)``."""
     rows = [(0, *p, n - 1) for p in itertools.permutations(range(1, n - 1))]
     return np.array(rows if n > 1 else [(0,)], dtype=np.intp)
 
 
+def canonical_keys(pa: np.ndarray, plab: np.ndarray) -> np.ndarray:
+    """Ordering key of permuted n-vertex cells; ``iinfo(int64).max`` where not upper-triangular.
+
+    ``pa`` is ``(..., n, n)``, ``plab`` the matching ``(..., n)`` labels. The key is
+    ``bitmask * 3**(n-2) + label_code`` with NB101's bitmask (edge ``i -> j`` is bit
+    ``i + j*(j-1)/2``, i.e. the upper triangle column by column from the least significant bit)
+    and the interior labels read as base-3 digits, first interior vertex most significant (the
+    order of ``itertools.product``).
+    """
+    n = pa.shape[-1]
+    iu, ju = np.triu_indices(n, k=1)
+    il, jl = np.tril_indices(n, k=-1)
+    adj_w = np.left_shift(1, iu + ju * (ju - 1) // 2).astype(np.int64)
+    lab_w = 3 ** np.arange(n - 3, -1, -1, dtype=np.int64) if n > 2 else np.zeros(0, np.int64)
+    adj = pa[..., iu, ju].astype(np.int64) @ adj_w
+    lab = plab[..., 1 : n - 1].astype(np.int64) @ lab_w
+    key = adj * 3 ** max(n - 2, 0) + lab
+    ok = ~pa[..., il, jl].any(axis=-1)
+    return np.where(ok, key, np.iinfo(np.int64).max)
+
+
 def _canonical_same_size(mats: np.ndarray, labels: np.ndarray, chunk: int) -> np.ndarray:
     """Canonical permutation for each of ``m`` pruned n-vertex cells; returns ``(m, n)``."""
     m, n = labels.shape
-    perms = _interior_perms(n)
-    iu, ju = np.triu_indices(n, k=1)
-    il, jl = np.tril_indices(n, k=-1)
-    adj_w = (1 << np.arange(len(iu) - 1, -1, -1, dtype=np.int64)) if len(iu) else np.zeros(0)
-    lab_w = 3 ** np.arange(n - 3, -1, -1, dtype=np.int64) if n > 2 else np.zeros(0, np.int64)
+    perms = interior_perms(n)
     out = np.empty((m, n), dtype=np.intp)
     for s in range(0, m, chunk):
         a = mats[s : s + chunk]
         pa = a[:, perms[:, :, None], perms[:, None, :]]  # (c, P, n, n): new[i,j] = old[p_i, p_j]
-        ok = ~pa[:, :, il, jl].any(axis=2)
-        lab = labels[s : s + chunk][:, perms[:, 1 : n - 1]].astype(np.int64)  # (c, P, n-2)
-        key = (lab @ lab_w) * (1 << len(iu)) + pa[:, :, iu, ju].astype(np.int64) @ adj_w
-        key = np.where(ok, key, np.iinfo(np.int64).max)
+        key = canonical_keys(pa, labels[s : s + chunk][:, perms])
         out[s : s + chunk] = perms[key.argmin(axis=1)]
     return out
+
+
+def pad_positions(n: int) -> np.ndarray:
+    """Positions of the n vertices of a pruned cell in the padded 7-vertex form."""
+    return np.append(np.arange(n - 1, dtype=np.intp), np.intp(_N - 1))
 
 
 def canonical_padded(
@@ -93,7 +124,7 @@ def canonical_padded(
         rows = np.arange(len(idx))[:, None]
         pm = mats[rows[:, :, None], perm[:, :, None], perm[:, None, :]]
         pl = labs[rows, perm]
-        pos = np.r_[np.arange(n - 1), _N - 1]  # where the n vertices go in the padded form
+        pos = pad_positions(n)
         out_m[idx[:, None, None], pos[None, :, None], pos[None, None, :]] = pm
         out_l[idx[:, None], pos[None, :]] = pl
     return out_m, out_l
