@@ -117,6 +117,8 @@ class AuditData:
             meter's GPU share), or None.
         source: where the data came from (a path or a description).
         simulated: True for synthetic data (never to be published as measurements).
+        notes: caveats of the input that the report must show (e.g. what a loader could not
+            recover exactly).
     """
 
     run_ids: tuple[str, ...]
@@ -140,6 +142,7 @@ class AuditData:
     reference_channel: str | None = None
     source: str = ""
     simulated: bool = False
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)

@@ -251,6 +251,7 @@ def from_dataset_table(
     expected = np.where(polling & np.isfinite(rates), np.floor(dur * rates), np.nan)
     taken = np.full_like(expected, np.nan)
     pues = {_num(prov[x].get("pue_applied")) for x in names} - {None}
+    run_comp, run_gpu_p = _static_run_level(table)
     return AuditData(
         run_ids=tuple(str(x) for x in table.run_ids),
         channels=tuple(names),
@@ -266,13 +267,39 @@ def from_dataset_table(
         flag_severities=tuple(eb.flag_severities.get(x, "info") for x in eb.flag_codes),
         flags=flags,
         span_epochs=span,
+        run_components_j=run_comp,
+        run_gpu_power_w=run_gpu_p,
         device=device or DeviceInfo(),
         off_socket_bounds_w=off_socket_bounds_w,
         pue_applied=pues.pop() if len(pues) == 1 else None,
         reference_channel=reference_channel,
         source=source,
         simulated=any(bool(p.get("simulated")) for p in eb.provenance),
+        notes=(
+            "input is a consolidated dataset: window flags are the union of flags up to the "
+            "window (flag shares are upper bounds)",
+            "the dataset keeps no sample counts: counts are implied as floor(duration x "
+            "requested rate), an upper bound on the samples a poller took",
+            "window durations are differences of cumulative train_time_s",
+        ),
     )
+
+
+def _static_run_level(
+    table: RunTable,
+) -> tuple[dict[str, np.ndarray] | None, np.ndarray | None]:
+    """Per-run GPU/CPU totals from the table's ``static/run_{gpu,cpu}_energy_j`` (EC-NAS), and
+    the mean GPU power ``run_gpu_energy_j / total_time_s`` when the run time is stored."""
+    st = table.static
+    if "run_gpu_energy_j" not in st or "run_cpu_energy_j" not in st:
+        return None, None
+    comps = {"gpu": st["run_gpu_energy_j"].values, "cpu": st["run_cpu_energy_j"].values}
+    power = None
+    if "total_time_s" in st:
+        t = st["total_time_s"].values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            power = np.where(t > 0, comps["gpu"] / t, np.nan)
+    return comps, power
 
 
 def concat_runs(parts: Sequence[AuditData], *, source: str = "") -> AuditData:
@@ -350,4 +377,5 @@ def concat_runs(parts: Sequence[AuditData], *, source: str = "") -> AuditData:
         reference_channel=same([d.reference_channel for d in parts]),
         source=source or "; ".join(d.source for d in parts),
         simulated=any(d.simulated for d in parts),
+        notes=tuple(dict.fromkeys(n for d in parts for n in d.notes)),
     )

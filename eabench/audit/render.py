@@ -55,6 +55,9 @@ def _blocks(rep: AuditReport, figs: dict[str, str], title: str) -> list[_Block]:
     )
     b.append(_Block("h2", "What can and cannot be assessed on this data"))
     b.append(_Block("list", [f"{k}: {v}" for k, v in rep.assessable.items()]))
+    if rep.input_notes:
+        b.append(_Block("p", "Caveats of the input:"))
+        b.append(_Block("list", list(rep.input_notes)))
     b.append(_Block("h2", "Meter channels"))
     b.append(
         _Block(

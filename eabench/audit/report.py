@@ -62,6 +62,7 @@ class AuditReport:
     holistic: HolisticCost
     verdicts: tuple[Verdict, ...]
     assessable: dict[str, str]
+    input_notes: tuple[str, ...] = ()
 
     def verdict(self, principle: str) -> Verdict:
         """The verdict of ``principle`` (reliable, usage, holistic)."""
@@ -141,6 +142,7 @@ def run_audit(data: AuditData, policy: AuditPolicy = DEFAULT_AUDIT_POLICY) -> Au
         holistic=holistic,
         verdicts=verdicts,
         assessable=assessable,
+        input_notes=data.notes,
     )
 
 
