@@ -19,7 +19,7 @@ from eabench.errors import EabenchError
 __all__ = ["build_parser", "main"]
 
 # Order is the order shown in --help.
-_COMMANDS: tuple[str, ...] = ("info", "meters", "audit")
+_COMMANDS: tuple[str, ...] = ("info", "query", "download", "cache", "meters", "audit")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,186 @@
+"""Fast path for the NB101 7V space: cells in canonical form -> row of the shipped space cache.
+
+``NB101Space.sample`` (and ``neighbours``/``mutate``, via the cache) return cells in the canonical
+vertex order of the shipped full-space cache (``eabench/_data/nb101_space.npz``, sorted by NB101
+hash). For such a cell the padded adjacency bits and labels *are* the cache row's, so a 36-bit
+key built from the cell's raw matrix and ops finds its row with one binary search: the config id
+(hash) and the features then come from arrays instead of the MD5 refinement (~250 µs) and the
+canonicalising encoder (~250-400 µs per cell). A key that is not found (a cell given in another
+vertex order, or not pruned) falls back to the exact slow path, so answers never change: equal
+keys mean identical padded graphs, hence the same cell.
+
+Features of all 423,624 cells (45 small integers each, stored as uint8: 19 MB) are computed once
+per machine with the space's own ``encode_indices`` (a few seconds), written atomically to
+``eabench.paths.user_cache_dir()`` and memory-mapped afterwards; if that folder is not writable
+they are kept in memory. A few random rows are re-encoded and compared on every load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eabench.paths import user_cache_dir
+from eabench.spaces.nb101 import INPUT, INTERIOR_OPS, LABEL_OF_OP, OUTPUT, Cell
+
+__all__ = ["NB101Index", "cell_key", "data_keys"]
+
+_N = 7
+_IU, _JU = np.triu_indices(_N, k=1)
+_BIT_OF = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(_IU, _JU, strict=True))}
+_LAB_CODE = {op: LABEL_OF_OP[op] + 3 for op in INTERIOR_OPS}  # 3, 4, 5; padding (-3) -> 0
+_LAB_SHIFT = 21
+_FEATURES_VERSION = 1
+
+
+def _row_bits() -> dict[tuple[int, tuple[int, ...]], int]:
+    """(vertex a, its matrix row) -> adjacency bits of the padded form, for every V and row."""
+    out: dict[tuple[int, tuple[int, ...]], int] = {}
+    for v in range(2, _N + 1):
+        pos = [*range(v - 1), _N - 1]
+        for a in range(v):
+            for row in itertools.product((0, 1), repeat=v):
+                bits = 0
+                for b in range(a + 1, v):
+                    if row[b]:
+                        bits |= 1 << _BIT_OF[(pos[a], pos[b])]
+                out[(a, row)] = bits
+    return out
+
+
+def _ops_codes() -> dict[tuple[str, ...], int]:
+    """Op tuple -> its 15-bit label code (3 bits per interior position), for every V."""
+    out: dict[tuple[str, ...], int] = {}
+    for v in range(2, _N + 1):
+        for interior in itertools.product(INTERIOR_OPS, repeat=v - 2):
+            code = 0
+            for p, op in enumerate(interior):
+                code |= _LAB_CODE[op] << (3 * p)
+            ops = (INPUT, *interior, OUTPUT)
+            out[ops] = code << _LAB_SHIFT
+    return out
+
+
+_ROW_BITS = _row_bits()
+_OPS_CODE = _ops_codes()
+
+
+def cell_key(cell: Cell) -> int:
+    """36-bit key of the cell's raw padded form: 21 adjacency bits, then 3 bits per interior op."""
+    key = _OPS_CODE[cell.ops]
+    for a, row in enumerate(cell.matrix):
+        key |= _ROW_BITS[(a, row)]
+    return key
+
+
+def data_keys(matrices: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Keys (int64) of padded rows ``(n, 7, 7)`` / ``(n, 7)``, as :func:`cell_key` builds them."""
+    bits = (matrices[:, _IU, _JU].astype(np.int64) << np.arange(len(_IU), dtype=np.int64)).sum(1)
+    code = (labels[:, 1 : _N - 1].astype(np.int64) + 3) << (3 * np.arange(_N - 2, dtype=np.int64))
+    keys: np.ndarray = bits | (code.sum(axis=1) << _LAB_SHIFT)
+    return keys
+
+
+class NB101Index:
+    """Row lookup, ids and precomputed features for canonical cells of an ``NB101Space``.
+
+    Args:
+        space: the ``NB101Space`` (its ``data`` and ``encode_indices`` are used).
+        cache_dir: where the feature table is kept (default ``eabench.paths.user_cache_dir()``).
+    """
+
+    def __init__(self, space: Any, cache_dir: str | Path | None = None) -> None:
+        self.space = space
+        self.cache_dir = cache_dir
+        self._keys: np.ndarray | None = None
+        self._order: np.ndarray | None = None
+        self._features: np.ndarray | None = None
+
+    @property
+    def built(self) -> bool:
+        """True once :meth:`build` ran."""
+        return self._features is not None
+
+    def build(self) -> NB101Index:
+        """Load the space cache, sort its keys and open (or compute) the feature table."""
+        if self.built:
+            return self
+        data = self.space.data
+        keys = data_keys(data.matrices, data.labels)
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._order = order
+        self._features = self._feature_table(data)
+        return self
+
+    def _feature_path(self, data: Any) -> Path:
+        names = "|".join(self.space.feature_names()).encode()
+        tag = hashlib.sha256(names + str(data.hashes_sha256).encode()).hexdigest()[:16]
+        root = Path(self.cache_dir) if self.cache_dir is not None else user_cache_dir()
+        return root / f"nb101_features_v{_FEATURES_VERSION}_{tag}.npy"
+
+    def _check(self, table: np.ndarray, n: int) -> bool:
+        if table.shape != (n, len(self.space.feature_names())) or table.dtype != np.uint8:
+            return False
+        probe = np.random.default_rng(0).choice(n, size=min(8, n), replace=False)
+        return bool(np.array_equal(table[probe], self.space.encode_indices(probe)))
+
+    def _feature_table(self, data: Any) -> np.ndarray:
+        n = len(data)
+        path = self._feature_path(data)
+        if path.is_file():
+            try:
+                table: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+                if self._check(table, n):
+                    return table
+            except (OSError, ValueError):
+                pass
+        parts = []
+        for start in range(0, n, 32768):
+            enc = self.space.encode_indices(np.arange(start, min(start + 32768, n)))
+            if not (np.all(enc == np.round(enc)) and enc.min() >= 0 and enc.max() <= 255):
+                raise ValueError("7V features are no longer small integers: update _nb101_index")
+            parts.append(enc.astype(np.uint8))
+        table = np.concatenate(parts)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+            with os.fdopen(fd, "wb") as fh:
+                np.save(fh, table)
+                fh.flush()
+                os.fsync(fh.fileno())
+            Path(tmp).replace(path)
+        except OSError:
+            return table  # not writable: keep it in memory
+        mapped: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+        return mapped
+
+    def rows(self, cells: Sequence[Cell]) -> np.ndarray:
+        """Cache row of each cell, or -1 where the cell is not in canonical form."""
+        self.build()
+        assert self._keys is not None
+        assert self._order is not None
+        q = np.fromiter((cell_key(c) for c in cells), dtype=np.int64, count=len(cells))
+        pos = np.minimum(np.searchsorted(self._keys, q), len(self._keys) - 1)
+        hit = self._keys[pos] == q
+        return np.where(hit, self._order[pos], -1)
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """NB101 hashes (config ids) of cache rows."""
+        data = self.space.data
+        hi = data.hash_hi[rows].tolist()
+        lo = data.hash_lo[rows].tolist()
+        return [f"{h:016x}{low:016x}" for h, low in zip(hi, lo, strict=True)]
+
+    def features(self, rows: np.ndarray) -> np.ndarray:
+        """``(n, 45)`` float64 features of cache rows (equal to ``space.encode``)."""
+        self.build()
+        assert self._features is not None
+        return np.asarray(self._features[rows], dtype=np.float64)

@@ -1,0 +1,461 @@
+"""The query API: :class:`Benchmark` and :func:`load`.
+
+``Benchmark`` has the shape of mf-prior-bench's: the public ``query`` / ``query_batch`` validate
+the config and the fidelity, compute flags, and build the frozen result records; a subclass
+implements one hook, :meth:`Benchmark._predict_batch`, that turns validated configs and an epoch
+grid into curves (:class:`~eabench.surrogates.base.CurvePrediction`).
+
+Two kinds: ``"surrogate"`` (:class:`SurrogateBenchmark`, any object implementing the
+:class:`~eabench.surrogates.base.Surrogate` protocol) and ``"table"`` (:class:`TableBenchmark`,
+the measured values of the configs the artifact's training data holds; see ``eabench.table``).
+``query_batch(configs, t)`` equals a loop of ``query(c, t)`` field by field (tested).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eabench._resolve import ConfigCache
+from eabench.errors import FidelityError, InvalidArgumentError
+from eabench.results import (
+    CLIPPED,
+    FIDELITY_EXTRAPOLATED,
+    FIDELITY_INTERPOLATED,
+    HOLISTIC_CALIBRATED,
+    BatchResult,
+    Curve,
+    EnergyEstimate,
+    Fidelity,
+    MeterProvenance,
+    MetricInfo,
+    Provenance,
+    QueryResult,
+)
+from eabench.surrogates.base import CurvePrediction
+
+__all__ = ["Benchmark", "BenchmarkCard", "Calibration", "Prediction", "load", "standard_metrics"]
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkCard:
+    """What a benchmark is made of: data, split, held-out quality, licence, citation.
+
+    Attributes:
+        name: benchmark name.
+        space: search-space name.
+        dataset: dataset the configs were trained on.
+        training_data: description (and id) of the data the artifact was fitted on.
+        split: the train/test split recipe.
+        held_out_metrics: metric -> value on held-out data (from the artifact's manifest).
+        licence: licence of the artifact and its data.
+        citation: what to cite.
+        notes: anything else a user should know (caveats).
+    """
+
+    name: str
+    space: str
+    dataset: str
+    training_data: Any
+    split: Any
+    held_out_metrics: Mapping[str, Any]
+    licence: str
+    citation: str
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "space": self.space,
+            "dataset": self.dataset,
+            "training_data": self.training_data,
+            "split": self.split,
+            "held_out_metrics": dict(self.held_out_metrics),
+            "licence": self.licence,
+            "citation": self.citation,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Off-socket power bounds of a calibration profile (reference/energy-meters.md 5.4).
+
+    Holistic energy is ``[E*(1-delta_on) + p_off_lo_w*t, E*(1+delta_on) + p_off_hi_w*t]`` with
+    ``E`` the primary meter's energy (J) and ``t`` the training time (s).
+    """
+
+    calibration_id: str
+    p_off_lo_w: float
+    p_off_hi_w: float
+    delta_on: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What :meth:`Benchmark._predict_batch` returns: curves plus per-config flags."""
+
+    curves: CurvePrediction
+    flags: tuple[frozenset[str], ...]
+    uncertainty: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def standard_metrics(has_test: bool) -> dict[str, MetricInfo]:
+    """The metrics every eabench benchmark reports (``bench.metrics``)."""
+    out = {
+        "val_accuracy": MetricInfo("val_accuracy", "fraction", "maximize", 0.0, 1.0),
+        "train_time_s": MetricInfo("train_time_s", "s", "minimize", 0.0, np.inf, True),
+        "energy_j": MetricInfo("energy_j", "J", "minimize", 0.0, np.inf, True),
+    }
+    if has_test:
+        out["test_accuracy"] = MetricInfo("test_accuracy", "fraction", "maximize", 0.0, 1.0)
+    return out
+
+
+def _accelerator_for(space: Any) -> Any:
+    """The lookup accelerator of ``space`` (7V: ``NB101Index``), or None."""
+    from eabench.spaces.nb101 import NB101Space
+
+    if isinstance(space, NB101Space):
+        from eabench._nb101_index import NB101Index
+
+        return NB101Index(space)
+    return None
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+class Benchmark(ABC):
+    """A queryable benchmark for one search space and dataset.
+
+    Subclasses implement :meth:`_predict_batch` only. Construction does no I/O and no work: use
+    :func:`eabench.load` to get one.
+
+    Attributes:
+        name: benchmark name, e.g. ``"nb101-7v"``.
+        kind: ``"surrogate"`` or ``"table"``.
+        space: the search space (``sample``, ``validate``, ``encode``, ...).
+        fidelity: the fidelity axis and its semantics.
+        metrics: metric name -> unit, direction and bounds.
+        card: data, split, held-out metrics, licence and citation.
+        provenance: where the answers come from.
+        meters: meter id -> provenance of its training data; the first is the primary meter.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: str,
+        space: Any,
+        fidelity: Fidelity,
+        metrics: Mapping[str, MetricInfo],
+        card: BenchmarkCard,
+        provenance: Provenance,
+        meters: Mapping[str, MeterProvenance],
+        base_flags: frozenset[str] = frozenset(),
+        calibration: Calibration | None = None,
+        observed_epochs: tuple[int, int] | None = None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.space = space
+        self.fidelity = fidelity
+        self.metrics = dict(metrics)
+        self.card = card
+        self.provenance = provenance
+        self.meters = dict(meters)
+        self.primary_meter = next(iter(self.meters))
+        self.calibration = calibration
+        self.observed_epochs = observed_epochs
+        self._base_flags = base_flags
+        self._meter_flags = {m: p.training_data_flags | base_flags for m, p in self.meters.items()}
+        self._result_base_flags = base_flags | self.meters[self.primary_meter].training_data_flags
+        self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
+        self._cache = ConfigCache(space, accelerator=_accelerator_for(space))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, kind={self.kind!r})"
+
+    def prepare(self) -> Benchmark:
+        """Build the space's lookup accelerator now (if it has one) and return ``self``.
+
+        For 7V this maps canonical cells (those ``space.sample``/``neighbours``/``mutate``
+        return) to precomputed ids and features; otherwise it is built after the first 4,096
+        new configs. Answers are identical either way; only speed differs.
+        """
+        acc = self._cache.accelerator
+        if acc is not None:
+            acc.build()
+        return self
+
+    # ------------------------------------------------------------------ the hook
+    @abstractmethod
+    def _predict_batch(
+        self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
+    ) -> Prediction:
+        """Curves of validated ``configs`` (with their ids) at the ascending epoch grid ``epochs``.
+
+        ``epochs`` is float64 ``(m,)``; the answer holds ``(len(configs), m)`` arrays. Encoded
+        features, cached per config, come from ``self._cache.features(configs)``.
+        """
+
+    # ------------------------------------------------------------------ fidelity
+    def _grid(self, epochs: Any) -> tuple[np.ndarray, frozenset[str]]:
+        """The epoch grid of a curve up to ``epochs`` and the fidelity flags of ``epochs``."""
+        key = epochs if type(epochs) is int else self._check_epochs(epochs)
+        hit = self._grids.get(key)
+        if hit is not None:
+            return hit
+        t = self._check_epochs(epochs)
+        fid = self.fidelity
+        flags: set[str] = set()
+        if fid.semantics == "schedule":
+            points = [b for b in fid.budgets if b < t] + [t]
+            if t not in fid.budgets:
+                flags.add(FIDELITY_INTERPOLATED)
+        else:
+            points = list(range(1, t + 1))
+        if self.observed_epochs is not None and not (
+            self.observed_epochs[0] <= t <= self.observed_epochs[1]
+        ):
+            flags.add(FIDELITY_EXTRAPOLATED)
+        grid = _readonly(np.asarray(points, dtype=np.float64))
+        out = (grid, frozenset(flags))
+        self._grids[t] = out
+        return out
+
+    def _check_epochs(self, epochs: Any) -> int:
+        if isinstance(epochs, (bool, np.bool_)) or not isinstance(epochs, (int, np.integer)):
+            if isinstance(epochs, (float, np.floating)) and float(epochs).is_integer():
+                epochs = int(epochs)
+            else:
+                raise FidelityError.for_field("epochs", epochs, "must be an integer epoch count")
+        t = int(epochs)
+        fid = self.fidelity
+        if not fid.min_epochs <= t <= fid.max_epochs:
+            raise FidelityError.for_field(
+                "epochs", t, f"must be in [{fid.min_epochs}, {fid.max_epochs}] for {self.name}"
+            )
+        return t
+
+    def _check_prefix(self, cfg: Any, t: int) -> None:
+        field_name = self.fidelity.max_epochs_field
+        if field_name is None:
+            return
+        limit = int(cfg.to_dict()[field_name])
+        if t > limit:
+            raise FidelityError.for_field(
+                "epochs",
+                t,
+                f"curves are prefixes of one {limit}-epoch run ({field_name}={limit}); "
+                f"epochs must be <= {limit}",
+            )
+
+    # ------------------------------------------------------------------ public API
+    def query(self, config: Any, epochs: int) -> QueryResult:
+        """The curve, accuracy, time and per-meter energy of ``config`` trained ``epochs`` epochs.
+
+        Args:
+            config: a config object of ``bench.space`` or its plain-dict form.
+            epochs: epoch count, in ``[fidelity.min_epochs, fidelity.max_epochs]``.
+
+        Raises:
+            InvalidConfigError: the config is not in the space.
+            FidelityError: the epoch count is not allowed (for prefixes: beyond the config's
+                own run length).
+        """
+        grid, fid_flags = self._grid(epochs)
+        cfg = self.space.validate(config)
+        t = int(grid[-1])
+        if self.fidelity.semantics == "prefix":
+            self._check_prefix(cfg, t)
+        cid = self._cache.config_id(cfg)
+        pred = self._predict_batch((cfg,), (cid,), grid)
+        c = pred.curves
+        flags = self._result_base_flags | fid_flags | pred.flags[0]
+        if c.clipped is not None and c.clipped[0]:
+            flags = flags | {CLIPPED}
+        energy_rows = {m: c.energy_j[m][0] for m in self.meters}
+        train_time = c.train_time_s[0]
+        time_s = float(train_time[-1])
+        test = None if c.test_accuracy is None else _readonly(c.test_accuracy[0])
+        primary = energy_rows[self.primary_meter]
+        curve = Curve(
+            epochs=grid,
+            val_accuracy=_readonly(c.val_accuracy[0]),
+            test_accuracy=test,
+            energy_j=_readonly(primary),
+            train_time_s=_readonly(train_time),
+        )
+        std = c.energy_j_std or {}
+        by_meter = {}
+        for m, row in energy_rows.items():
+            e = float(row[-1])
+            s = std.get(m)
+            by_meter[m] = EnergyEstimate(
+                energy_j=e,
+                per_epoch_j=e / t,
+                provenance=self.meters[m],
+                flags=self._meter_flags[m] | (flags - self._result_base_flags),
+                std_j=None if s is None else float(s[0, -1]),
+            )
+        energy = float(primary[-1])
+        holistic = None
+        if self.calibration is not None:
+            cal = self.calibration
+            holistic = (
+                energy * (1.0 - cal.delta_on) + cal.p_off_lo_w * time_s,
+                energy * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s,
+            )
+            flags = flags | {HOLISTIC_CALIBRATED}
+        return QueryResult(
+            config_id=cid,
+            epochs=t,
+            val_accuracy=float(c.val_accuracy[0, -1]),
+            test_accuracy=None if test is None else float(test[-1]),
+            train_time_s=time_s,
+            energy_j=energy,
+            primary_meter=self.primary_meter,
+            energy_by_meter=by_meter,
+            holistic_energy_j=holistic,
+            uncertainty={k: float(v[0]) for k, v in pred.uncertainty.items()},
+            curve=curve,
+            flags=flags,
+            provenance=self.provenance,
+        )
+
+    def query_batch(self, configs: Sequence[Any], epochs: int) -> BatchResult:
+        """``query`` for many configs at one epoch count, as a struct of ``(n,)`` arrays.
+
+        Element ``i`` of every field equals the same field of ``query(configs[i], epochs)``;
+        curves are not returned. One vectorised model call for the whole batch.
+        """
+        if isinstance(configs, (str, bytes, Mapping)) or not isinstance(configs, Sequence):
+            raise InvalidArgumentError.for_field(
+                "configs", type(configs).__name__, "must be a sequence of configs"
+            )
+        grid, fid_flags = self._grid(epochs)
+        t = int(grid[-1])
+        validate = self.space.validate
+        cfgs = [validate(c) for c in configs]
+        if self.fidelity.semantics == "prefix":
+            for cfg in cfgs:
+                self._check_prefix(cfg, t)
+        point = grid[-1:]
+        ids = tuple(self._cache.config_ids(cfgs))
+        pred = self._predict_batch(cfgs, ids, point)
+        c = pred.curves
+        common = self._result_base_flags | fid_flags
+        if self.calibration is not None:
+            common = common | {HOLISTIC_CALIBRATED}
+        clipped = c.clipped
+        flags = tuple(
+            common | f | {CLIPPED} if clipped is not None and clipped[i] else common | f
+            for i, f in enumerate(pred.flags)
+        )
+        by_meter = {m: _readonly(np.ascontiguousarray(c.energy_j[m][:, -1])) for m in self.meters}
+        energy = by_meter[self.primary_meter]
+        time_s = _readonly(np.ascontiguousarray(c.train_time_s[:, -1]))
+        lower = upper = None
+        if self.calibration is not None:
+            cal = self.calibration
+            lower = _readonly(energy * (1.0 - cal.delta_on) + cal.p_off_lo_w * time_s)
+            upper = _readonly(energy * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s)
+        test = c.test_accuracy
+        return BatchResult(
+            config_ids=ids,
+            epochs=t,
+            val_accuracy=_readonly(np.ascontiguousarray(c.val_accuracy[:, -1])),
+            test_accuracy=None if test is None else _readonly(np.ascontiguousarray(test[:, -1])),
+            train_time_s=time_s,
+            energy_j=energy,
+            primary_meter=self.primary_meter,
+            energy_j_by_meter=by_meter,
+            holistic_lower_j=lower,
+            holistic_upper_j=upper,
+            uncertainty={k: _readonly(np.asarray(v)) for k, v in pred.uncertainty.items()},
+            flags=flags,
+            provenance=self.provenance,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about this benchmark as a JSON-ready dict (used by ``eabench info``)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "space": getattr(self.space, "name", type(self.space).__name__),
+            "fidelity": self.fidelity.to_dict(),
+            "metrics": {k: v.to_dict() for k, v in self.metrics.items()},
+            "primary_meter": self.primary_meter,
+            "meters": {k: v.to_dict() for k, v in self.meters.items()},
+            "card": self.card.to_dict(),
+            "provenance": self.provenance.to_dict(),
+        }
+
+
+def load(
+    name: str,
+    kind: str = "surrogate",
+    revision: str | None = None,
+    cache_dir: str | None = None,
+    offline: bool | None = None,
+) -> Benchmark:
+    """Load benchmark ``name`` (``"nb101-7v"`` or ``"regnet-hpo-cifar10"``).
+
+    With ``revision=None`` the default embedded in the wheel is used (no network); if the wheel
+    has none, the revision this eabench release pins on the Hub. With a ``revision`` (a commit of
+    the benchmark's Hub repo) the artifact is downloaded into the Hugging Face cache (or found
+    there) and verified against its manifest's sha256.
+
+    Args:
+        name: benchmark name.
+        kind: ``"surrogate"`` (predictions for any config) or ``"table"`` (measured configs only,
+            with their measured values, flagged ``MEASURED``).
+        revision: Hub commit of the artifact; None for the embedded/pinned default.
+        cache_dir: Hugging Face cache folder (default: the standard one).
+        offline: only use the cache (default: ``HF_HUB_OFFLINE``).
+
+    Raises:
+        UnknownBenchmarkError: unknown name, or no artifact available (the message says how to
+            download or build one).
+        NotCachedError: offline and the revision is not cached (names the command to run).
+    """
+    from eabench import hub, registry
+    from eabench.errors import UnknownBenchmarkError
+
+    if kind not in ("surrogate", "table"):
+        raise InvalidArgumentError.for_field("kind", kind, "must be 'surrogate' or 'table'")
+    spec = registry.get_spec(name)
+    if revision is None:
+        folder = registry.embedded_dir(spec)
+        if folder is not None:
+            return registry.from_artifact(folder, kind=kind, name=spec.name, source="embedded")
+        if spec.hub_revision is None:
+            raise UnknownBenchmarkError(
+                f"{name}: no artifact available: {spec.how_to_get}",
+                field="name",
+                value=name,
+                rule="needs an artifact",
+            )
+        revision = spec.hub_revision
+    folder, commit = hub.fetch(
+        spec.hub_repo, revision, name=spec.name, cache_dir=cache_dir, offline=offline
+    )
+    return registry.from_artifact(
+        folder,
+        kind=kind,
+        name=spec.name,
+        source="hub",
+        hub_repo=spec.hub_repo,
+        hub_revision=commit,
+        verify=False,  # fetch() verified every file against the manifest
+    )

@@ -1,0 +1,87 @@
+"""The 7V fast path: canonical cells -> precomputed ids/features; answers equal the slow path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eabench._nb101_index import NB101Index, cell_key, data_keys
+from eabench.registry import from_artifact
+from eabench.spaces.nb101 import Cell, NB101Space
+from eabench.spaces.nb101.cache import load_space, pack_adjacency
+from tests.fakes import load_fake, write_fake_artifact
+
+VECTORS = Path(__file__).resolve().parent / "fixtures" / "nb101" / "nb101_hash_vectors_1k.json"
+
+
+@pytest.fixture(scope="module")
+def small_space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A space cache with every 100th cell of the shipped one (same format, 4,237 rows)."""
+    full = load_space()
+    keep = np.arange(0, len(full), 100)
+    path = tmp_path_factory.mktemp("space") / "small.npz"
+    np.savez_compressed(
+        path,
+        format_version=np.int64(1),
+        adjacency_bits=pack_adjacency(full.matrices[keep]),
+        labels=full.labels[keep],
+        hash_hi=full.hash_hi[keep],
+        hash_lo=full.hash_lo[keep],
+        hashes_sha256=np.array("subset-for-tests"),
+    )
+    return path
+
+
+def test_cell_keys_equal_row_keys_for_canonical_cells(small_space: Path) -> None:
+    data = load_space(small_space)
+    keys = data_keys(data.matrices, data.labels)
+    assert len(np.unique(keys)) == len(keys)
+    for i in range(0, len(data), 7):
+        assert cell_key(data.cell(i)) == keys[i]
+
+
+def _bench(folder: Path, space: NB101Space, fast: bool) -> Any:
+    b = from_artifact(folder, loader=load_fake, space=space)
+    if fast:
+        b.prepare()
+    else:
+        b._cache.accelerator = None
+    return b
+
+
+def test_fast_path_gives_the_same_answers(
+    small_space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EABENCH_CACHE", str(tmp_path / "cache"))
+    space = NB101Space(cache_path=small_space)
+    folder = write_fake_artifact(tmp_path / "a", n_features=len(space.feature_names()))
+    fast, slow = _bench(folder, space, True), _bench(folder, space, False)
+    canonical = [space.data.cell(i) for i in range(0, len(space.data), 50)]
+    raw = json.loads(VECTORS.read_text())["vectors"][:60]
+    given = [Cell([[int(c) for c in r] for r in v["matrix"]], v["labels"]) for v in raw]
+    configs = canonical + given + [c.to_dict() for c in given[:10]]
+    assert fast._cache.accelerator.rows(canonical).min() >= 0
+    for cfg in configs:
+        assert fast.query(cfg, 36) == slow.query(cfg, 36)
+    assert fast.query_batch(configs, 108) == slow.query_batch(configs, 108)
+    assert [fast.query(c, 4).config_id for c in canonical[:5]] == [c.hash() for c in canonical[:5]]
+
+
+def test_feature_table_is_cached_and_checked(
+    small_space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = NB101Space(cache_path=small_space)
+    index = NB101Index(space, cache_dir=tmp_path).build()
+    [table] = list(tmp_path.glob("nb101_features_v1_*.npy"))
+    rows = np.array([0, 5, len(space.data) - 1])
+    np.testing.assert_array_equal(index.features(rows), space.encode_indices(rows))
+    assert isinstance(NB101Index(space, cache_dir=tmp_path).build()._features, np.memmap)
+    arr = np.load(table)
+    arr[:] = 0  # a corrupted table is detected and rebuilt
+    np.save(table, arr)
+    again = NB101Index(space, cache_dir=tmp_path).build()
+    np.testing.assert_array_equal(again.features(rows), space.encode_indices(rows))
