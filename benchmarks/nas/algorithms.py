@@ -149,7 +149,7 @@ def nsga2_search(
     from pymoo.core.mutation import Mutation
     from pymoo.core.problem import ElementwiseProblem
     from pymoo.core.sampling import Sampling
-    from pymoo.operators.crossover.nox import NoCrossover
+    from pymoo.core.crossover import Crossover
     from pymoo.optimize import minimize
 
     class CellProblem(ElementwiseProblem):  # type: ignore[misc]
@@ -173,6 +173,16 @@ def nsga2_search(
                 x[i, 0] = space.mutate(x[i, 0], rng)
             return x
 
+    class CopyParent(Crossover):  # type: ignore[misc]
+        """No recombination: one parent, one fresh offspring (pymoo's NoCrossover hands back
+        the parent individuals themselves, so mutating them would mutate the population)."""
+
+        def __init__(self) -> None:
+            super().__init__(n_parents=1, n_offsprings=1, prob=1.0)
+
+        def _do(self, problem: Any, x: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:
+            return x.copy()
+
     class SameCell(ElementwiseDuplicateElimination):  # type: ignore[misc]
         def is_equal(self, a: Any, b: Any) -> bool:
             return bool(_config_id(a.X[0]) == _config_id(b.X[0]))
@@ -180,7 +190,7 @@ def nsga2_search(
     algorithm = NSGA2(
         pop_size=pop_size,
         sampling=CellSampling(),
-        crossover=NoCrossover(),
+        crossover=CopyParent(),
         mutation=CellMutation(),
         eliminate_duplicates=SameCell(),
     )
@@ -192,6 +202,7 @@ def nsga2_search(
         termination=_EvaluatorTermination(ev),
         seed=int(rng.integers(2**31 - 1)),
         verbose=False,
+        copy_termination=False,
     )
 
 
@@ -209,7 +220,7 @@ def _evaluator_termination_class() -> Any:
     return EvaluatorTermination
 
 
-def _EvaluatorTermination(ev: Evaluator) -> Any:  # noqa: N802 - a factory that reads as a class
+def _EvaluatorTermination(ev: Evaluator) -> Any:
     return _evaluator_termination_class()(ev)
 
 

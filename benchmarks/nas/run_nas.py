@@ -47,6 +47,7 @@ def _front(points: np.ndarray) -> np.ndarray:
     """Non-dominated (accuracy max, energy min) rows of ``points`` sorted by energy."""
     if len(points) == 0:
         return points.reshape(0, 2)
+    points = np.unique(points, axis=0)  # the same config found by several runs counts once
     f = points[non_dominated(points, maximize=[True, False])]
     return f[np.argsort(f[:, 1])]
 

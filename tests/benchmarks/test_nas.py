@@ -31,6 +31,7 @@ def _load(name: str) -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # dataclasses look their module up; run_nas imports "algorithms"
     spec.loader.exec_module(mod)
     return mod
 
@@ -166,10 +167,9 @@ def test_run_all_writes_summary_fronts_and_figures(
     # the reference front is non-dominated: energy up => accuracy up
     assert np.all(np.diff(front[:, 1]) >= 0)
     assert np.all(np.diff(front[:, 0]) > 0)
-    # NSGA-II optimises the trade-off: its front is at least as wide as random search's
-    assert np.median([len(r["front"]) for r in res["runs"]["nsga2"]]) >= np.median(
-        [len(r["front"]) for r in res["runs"]["random_search"]]
-    )
+    for r in res["runs"]["nsga2"]:  # hypervolume never shrinks as evaluations accumulate
+        curve = [p["hv_norm"] for p in r["hypervolume_curve"]]
+        assert np.all(np.diff(curve) >= -1e-12)
     paths = run_nas.make_figures(res, tmp_path)
     assert len(paths) == 3
     for p in paths:
