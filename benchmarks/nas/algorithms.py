@@ -145,11 +145,11 @@ def nsga2_search(
 ) -> None:
     """NSGA-II (pymoo) on ``(-val_accuracy, energy_j)`` with eabench's mutation operator."""
     from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.core.crossover import Crossover
     from pymoo.core.duplicate import ElementwiseDuplicateElimination
     from pymoo.core.mutation import Mutation
     from pymoo.core.problem import ElementwiseProblem
     from pymoo.core.sampling import Sampling
-    from pymoo.core.crossover import Crossover
     from pymoo.optimize import minimize
 
     class CellProblem(ElementwiseProblem):  # type: ignore[misc]
