@@ -91,7 +91,7 @@ def _power_vs_samples(plt: Any, data: AuditData, report: AuditReport, out_dir: P
         c = data.channel_index(s.channel)
         taken = data.samples_taken[:, :, c]
         exp = data.samples_expected[:, :, c]
-        implied = s.counts != "taken"
+        implied = s.counts != "taken"  # implied counts: the ratio is 1 by construction
         counts = exp if implied else taken
         p = power[:, :, c]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -108,8 +108,11 @@ def _power_vs_samples(plt: Any, data: AuditData, report: AuditReport, out_dir: P
             ax.axvline(s.low_ratio, color="gray", ls="--", lw=1)
             ax.set_xlabel("sample ratio (taken / expected)")
         else:
-            ax.axvline(s.few_samples + 0.5, color="gray", ls="--", lw=1)
-            ax.set_xlabel(f"samples per window ({s.counts}); dashed: {s.few_samples}")
+            ax.axvline(
+                s.few_samples + 0.5, color="gray", ls="--", lw=1, label="UNDER_SAMPLED limit"
+            )
+            kind = "recorded" if s.counts == "taken" else "implied from duration"
+            ax.set_xlabel(f"samples per window ({kind})")
         ax.set_ylabel("mean power per window [W]")
         ax.set_title(s.channel, fontsize=9)
         ax.grid(alpha=0.3)

@@ -280,7 +280,9 @@ def from_dataset_table(
             "window (flag shares are upper bounds)",
             "the dataset keeps no sample counts: counts are implied as floor(duration x "
             "requested rate), an upper bound on the samples a poller took",
-            "window durations are differences of cumulative train_time_s",
+            "window durations are differences of cumulative train_time_s (training only): "
+            "where a meter integrated over a longer wall-clock window, power = energy / "
+            "duration reads high",
         ),
     )
 

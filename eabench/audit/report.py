@@ -291,8 +291,12 @@ def _reliable_rules(
             )
             assessable["sampling bias"] = "assessed"
         else:
+            implied = all(s.counts != "taken" for s in sampling)
             assessable["sampling bias"] = (
-                "not assessable: the sample ratio is constant (counts implied from durations?)"
+                "not assessable: sample counts are implied from window durations, so the "
+                "sample ratio is 1 by construction"
+                if implied
+                else "not assessable: the sample ratio is constant"
             )
             rules.append(
                 RuleResult(

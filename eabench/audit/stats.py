@@ -211,7 +211,9 @@ class SamplingStats:
     of that confound; ``r_samples_power`` is Pearson(samples taken, mean power), the duration-free
     variant when the expected count is not known. ``counts`` says where the counts came from:
     ``"taken"`` (recorded by the poller) or ``"implied (duration x requested rate)"`` when only
-    the expected count is known (then the ratio is 1 by construction and says nothing).
+    the expected count is known (then the ratio is 1 by construction and says nothing); a source
+    whose "taken" count equals max(1, expected) in every window (EC-NAS: counts implied from
+    Carbontracker's 10 s period) is labelled as implied too.
     ``epoch_s_median`` and ``samples_per_epoch_median`` divide by the window's ``span_epochs``
     (windows of foreign logs can hold several epochs); None without span information.
     """
@@ -260,6 +262,9 @@ def sampling_stats(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, taken / expected, np.nan)
     fin_ratio = ratio[np.isfinite(ratio)]
+    fin_exp = np.isfinite(expected)
+    if counts == "taken" and fin_exp.all() and np.all(taken == np.maximum(expected, 1)):
+        counts = "taken = expected in every window (implied by the source, not recorded)"
     epoch_s = per_epoch = None
     if data.span_epochs is not None:
         span = np.broadcast_to(data.span_epochs[:, :, None], data.duration_s.shape)[:, :, c]
