@@ -5,10 +5,14 @@ For each benchmark (``nb101-7v``, ``regnet-hpo-cifar10``) it measures, each in a
 - cold start: a new ``python`` process that imports eabench, loads the benchmark and answers one
   full-curve query (process wall time, and the part after interpreter start-up);
 - single-query latency of a full curve (``query(cfg, max_epochs)``), median and p90 over
-  distinct configs: "new config" (first time this process sees it: validation, config id and
-  encoding included) and "repeat config" (seen before: cached id and features);
-- ``query_batch`` of 10,000 configs (new configs, then the same configs again);
-- peak RSS of the measuring process (``ru_maxrss``) and whether torch was imported.
+  distinct configs drawn with ``space.sample``: a new config on the exact slow path (validation,
+  config id and encoding per config), a new config with the space accelerator built
+  (``bench.prepare()``; 7V: canonical cells -> precomputed ids/features), and a repeated config
+  (Cell object, and plain dict);
+- ``query_batch`` of 10,000 new configs (accelerated and slow path) and of the same again;
+- peak RSS (``ru_maxrss``) of a fresh process that loads one benchmark, prepares it, makes
+  2,000 single queries and one batch of 10,000, and of the cold-start process; whether torch was
+  imported.
 
 Targets (issue 7): p50 <= 50 µs, batch of 10,000 <= 50 ms, cold start <= 0.5 s, RSS <= 150 MB.
 Timings are written, never asserted. Usage::
@@ -93,6 +97,11 @@ def _lat_us(fn: Any, items: list[Any]) -> dict[str, float]:
     }
 
 
+def _no_accelerator(bench: Any) -> Any:
+    bench._cache.accelerator = None  # measure the exact slow path on purpose
+    return bench
+
+
 def measure(
     name: str, n_single: int, n_batch: int, artifact: str | None, loader: str | None
 ) -> Any:
@@ -101,36 +110,57 @@ def measure(
     t_max = bench.fidelity.max_epochs
     single = _configs(bench, n_single, seed=1)
     batch = _configs(bench, n_batch, seed=2)
-    # fresh benchmark objects so that the configs above are "new" to them
-    bench_new = _load(name, artifact, loader)
-    new = _lat_us(lambda c: bench_new.query(c, t_max), single)
-    repeat = _lat_us(lambda c: bench_new.query(c, t_max), single)
     dicts = [c.to_dict() for c in single[: min(500, n_single)]]
-    as_dict = _lat_us(lambda d: bench_new.query(d, t_max), dicts)
-    bench_b = _load(name, artifact, loader)
+    query = {}
+    # 1. new configs, exact slow path (validation, config id, encoding per config)
+    slow = _no_accelerator(_load(name, artifact, loader))
+    query["new_config_slow_path"] = _lat_us(lambda c: slow.query(c, t_max), single)
+    query["repeat_config"] = _lat_us(lambda c: slow.query(c, t_max), single)
+    query["repeat_dict_config"] = _lat_us(lambda d: slow.query(d, t_max), dicts)
+    # 2. new configs with the space accelerator (7V: canonical cells -> precomputed rows)
+    fast = _load(name, artifact, loader)
     t0 = time.perf_counter()
-    bench_b.query_batch(batch, t_max)
-    batch_new_s = time.perf_counter() - t0
+    fast.prepare()
+    prepare_s = time.perf_counter() - t0
+    query["new_config_accelerated"] = _lat_us(lambda c: fast.query(c, t_max), single)
+    batches: dict[str, Any] = {"n_configs": len(batch), "prepare_s": prepare_s}
+    fast_b = _load(name, artifact, loader).prepare()
+    t0 = time.perf_counter()
+    fast_b.query_batch(batch, t_max)
+    batches["new_configs_accelerated_ms"] = (time.perf_counter() - t0) * 1e3
     repeats = []
     for _ in range(5):
         t0 = time.perf_counter()
-        bench_b.query_batch(batch, t_max)
+        fast_b.query_batch(batch, t_max)
         repeats.append(time.perf_counter() - t0)
+    batches["repeat_configs_ms_median"] = statistics.median(repeats) * 1e3
+    slow_b = _no_accelerator(_load(name, artifact, loader))
+    t0 = time.perf_counter()
+    slow_b.query_batch(batch, t_max)
+    batches["new_configs_slow_path_ms"] = (time.perf_counter() - t0) * 1e3
     return {
         "benchmark": bench.name,
         "artifact": bench.provenance.artifact_name,
         "artifact_version": bench.provenance.artifact_version,
+        "artifact_manifest_sha256": bench.provenance.artifact_sha256,
         "curve_points_at_max_epochs": len(bench.query(single[0], t_max).curve.epochs),
-        "single_query_full_curve_new_config": new,
-        "single_query_full_curve_repeat_config": repeat,
-        "single_query_full_curve_dict_config_repeat": as_dict,
-        "query_batch": {
-            "n_configs": len(batch),
-            "new_configs_ms": batch_new_s * 1e3,
-            "repeat_configs_ms_median": statistics.median(repeats) * 1e3,
-        },
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "single_query_full_curve": query,
+        "query_batch": batches,
         "torch_imported": "torch" in sys.modules,
+    }
+
+
+def typical_rss(name: str, n_batch: int, artifact: str | None, loader: str | None) -> Any:
+    """Peak RSS of one process that uses one benchmark the way a search does."""
+    bench = _load(name, artifact, loader).prepare()
+    t_max = bench.fidelity.max_epochs
+    configs = _configs(bench, n_batch, seed=3)
+    for cfg in configs[:2000]:
+        bench.query(cfg, t_max)
+    bench.query_batch(configs, t_max)
+    return {
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "what": f"load, prepare(), 2,000 single queries, query_batch of {len(configs)} configs",
     }
 
 
@@ -202,6 +232,8 @@ def run_one(args: argparse.Namespace, name: str) -> Any:
         cmd += ["--loader", args.loader]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
     result = json.loads(out.stdout.strip().splitlines()[-1])
+    out = subprocess.run([*cmd, "--rss"], capture_output=True, text=True, check=True, cwd=ROOT)
+    result["memory"] = json.loads(out.stdout.strip().splitlines()[-1])
     result["cold_start"] = cold_start(name, args.artifact, args.loader)
     result["status"] = "measured"
     return result
@@ -217,7 +249,11 @@ def main() -> None:
     p.add_argument("--loader", help="module:function loading --artifact (default: the real one)")
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--rss", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.worker and args.rss:
+        print(json.dumps(typical_rss(args.name[0], args.n_batch, args.artifact, args.loader)))
+        return
     if args.worker:
         res = measure(args.name[0], args.n_single, args.n_batch, args.artifact, args.loader)
         print(json.dumps(res))

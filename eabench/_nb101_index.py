@@ -40,9 +40,9 @@ _LAB_SHIFT = 21
 _FEATURES_VERSION = 1
 
 
-def _row_bits() -> dict[tuple[int, tuple[int, ...]], int]:
-    """(vertex a, its matrix row) -> adjacency bits of the padded form, for every V and row."""
-    out: dict[tuple[int, tuple[int, ...]], int] = {}
+def _row_bits() -> list[dict[tuple[int, ...], int]]:
+    """Per vertex a: its matrix row -> adjacency bits of the padded form (every V and row)."""
+    out: list[dict[tuple[int, ...], int]] = [{} for _ in range(_N)]
     for v in range(2, _N + 1):
         pos = [*range(v - 1), _N - 1]
         for a in range(v):
@@ -51,7 +51,7 @@ def _row_bits() -> dict[tuple[int, tuple[int, ...]], int]:
                 for b in range(a + 1, v):
                     if row[b]:
                         bits |= 1 << _BIT_OF[(pos[a], pos[b])]
-                out[(a, row)] = bits
+                out[a][row] = bits
     return out
 
 
@@ -75,16 +75,24 @@ _OPS_CODE = _ops_codes()
 def cell_key(cell: Cell) -> int:
     """36-bit key of the cell's raw padded form: 21 adjacency bits, then 3 bits per interior op."""
     key = _OPS_CODE[cell.ops]
-    for a, row in enumerate(cell.matrix):
-        key |= _ROW_BITS[(a, row)]
+    for row, table in zip(cell.matrix, _ROW_BITS, strict=False):  # V <= 7 rows
+        key |= table[row]
     return key
 
 
-def data_keys(matrices: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Keys (int64) of padded rows ``(n, 7, 7)`` / ``(n, 7)``, as :func:`cell_key` builds them."""
-    bits = (matrices[:, _IU, _JU].astype(np.int64) << np.arange(len(_IU), dtype=np.int64)).sum(1)
-    code = (labels[:, 1 : _N - 1].astype(np.int64) + 3) << (3 * np.arange(_N - 2, dtype=np.int64))
-    keys: np.ndarray = bits | (code.sum(axis=1) << _LAB_SHIFT)
+def data_keys(matrices: np.ndarray, labels: np.ndarray, chunk: int = 16384) -> np.ndarray:
+    """Keys (int64) of padded rows ``(n, 7, 7)`` / ``(n, 7)``, as :func:`cell_key` builds them.
+
+    Computed in chunks so that the temporaries stay small (a few MB) for the full space.
+    """
+    n = len(labels)
+    keys = np.empty(n, dtype=np.int64)
+    adj_shift = np.arange(len(_IU), dtype=np.int64)
+    lab_shift = 3 * np.arange(_N - 2, dtype=np.int64) + _LAB_SHIFT
+    for s in range(0, n, chunk):
+        m = matrices[s : s + chunk, _IU, _JU].astype(np.int64)
+        lab = labels[s : s + chunk, 1 : _N - 1].astype(np.int64) + 3
+        keys[s : s + chunk] = (m << adj_shift).sum(axis=1) | (lab << lab_shift).sum(axis=1)
     return keys
 
 

@@ -274,7 +274,7 @@ class Benchmark(ABC):
                 own run length).
         """
         grid, fid_flags = self._grid(epochs)
-        cfg = self.space.validate(config)
+        cfg = self._cache.validate(config)
         t = int(grid[-1])
         if self.fidelity.semantics == "prefix":
             self._check_prefix(cfg, t)
@@ -345,7 +345,7 @@ class Benchmark(ABC):
             )
         grid, fid_flags = self._grid(epochs)
         t = int(grid[-1])
-        validate = self.space.validate
+        validate = self._cache.validate
         cfgs = [validate(c) for c in configs]
         if self.fidelity.semantics == "prefix":
             for cfg in cfgs:

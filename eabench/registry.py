@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from eabench import __version__
+from eabench._meter_notes import KNOWN_TRAINING_DATA
 from eabench.benchmark import Benchmark, BenchmarkCard, Calibration, standard_metrics
 from eabench.errors import ArtifactError, InvalidArgumentError, UnknownBenchmarkError
 from eabench.results import SIMULATED, Fidelity, MeterProvenance, Provenance
@@ -177,18 +178,24 @@ def _meters(manifest: Mapping[str, Any], ids: tuple[str, ...]) -> dict[str, Mete
         info = raw.get(m) or {}
         if not isinstance(info, Mapping):
             info = {"description": str(info)}
+        if not info.get("training_data_flags") and not info.get("flag_notes"):
+            # the manifest says nothing about this meter's data quality: use what eabench knows
+            known = KNOWN_TRAINING_DATA.get(m, {})
+            info = {**known, **{k: v for k, v in info.items() if v not in (None, "")}}
+            if "trained_on" in info and "description" in known:
+                info["description"] = f"{info['trained_on']}; {known['description']}"
         notes = dict(info.get("flag_notes") or {})
         if info.get("pue_removed"):
-            notes.setdefault(
-                "PUE_REMOVED",
-                f"the PUE in the training data was divided out: {info['pue_removed']}",
+            notes.pop("PUE_APPLIED", None)
+            notes["PUE_REMOVED"] = (
+                f"the PUE in the training data was divided out: {info['pue_removed']}"
             )
         out[m] = MeterProvenance(
             meter=m,
             description=str(info.get("description", info.get("trained_on", ""))),
             method=str(info.get("method", "unknown")),
             sample_period_s=info.get("sample_period_s"),
-            pue_applied=info.get("pue_applied"),
+            pue_applied=None if info.get("pue_removed") else info.get("pue_applied"),
             simulated=bool(info.get("simulated", False)),
             training_data_flags=frozenset(info.get("training_data_flags", ())) | frozenset(notes),
             flag_notes=MappingProxyType(dict(notes)),

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import eabench
 from eabench.errors import (
@@ -262,3 +264,49 @@ def test_load_names_and_missing_artifacts() -> None:
     assert "eabench train" in msg
     with pytest.raises(InvalidArgumentError, match="kind"):
         eabench.load("nb101-7v", kind="live")
+
+
+def test_known_meter_notes_fill_manifests_without_flags(tmp_path: Path, cells: Any) -> None:
+    folder = write_fake_artifact(
+        tmp_path / "a",
+        n_features=N_FEATURES,
+        meters={"carbontracker": {"trained_on": "EC-NAS 7V, 4,310 cells", "pue_removed": 1.59}},
+    )
+    res = from_artifact(folder, loader=load_fake).query(cells[0][0], 4)
+    prov = res.energy_by_meter["carbontracker"].provenance
+    assert {"UNDER_SAMPLED", "PUE_REMOVED"} <= res.flags
+    assert "PUE_APPLIED" not in res.flags
+    assert prov.sample_period_s == 10.0
+    assert prov.pue_applied is None
+    assert prov.description.startswith("EC-NAS 7V, 4,310 cells; EC-NAS training energy")
+    assert res.energy_by_meter["gpu.nvml_counter"].provenance.training_data_flags == frozenset()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seeds=st.lists(st.integers(0, 2**31), min_size=1, max_size=12), epochs=st.integers(4, 108))
+def test_batch_equals_loop_property(tmp_path_factory: Any, seeds: list[int], epochs: int) -> None:
+    folder = tmp_path_factory.getbasetemp() / "prop-artifact"
+    if not (folder / "manifest.json").is_file():
+        write_fake_artifact(folder, n_features=N_FEATURES)
+    b = from_artifact(folder, loader=load_fake)
+    configs = [b.space.sample(s) for s in seeds]
+    batch = b.query_batch(configs, epochs)
+    for i, cfg in enumerate(configs):
+        res = b.query(cfg, epochs)
+        assert (batch.config_ids[i], batch.flags[i]) == (res.config_id, res.flags)
+        assert batch.energy_j[i] == pytest.approx(res.energy_j, rel=1e-12)
+        assert batch.val_accuracy[i] == pytest.approx(res.val_accuracy, rel=1e-12)
+        assert res.curve.epochs[-1] == epochs
+
+
+def test_dict_configs_are_memoised_but_still_validated(bench: Any, cells: Any) -> None:
+    d = cells[3][0].to_dict()
+    first = bench.query(d, 12)
+    assert bench.query(json.loads(json.dumps(d)), 12) == first
+    bad = json.loads(json.dumps(d))
+    bad["ops"][1] = "conv5x5"
+    with pytest.raises(InvalidConfigError, match="conv5x5"):
+        bench.query(bad, 12)
+    with pytest.raises(InvalidConfigError):
+        bench.query(bad, 12)  # errors are not memoised
+    assert bench.query({**d, "matrix": np.array(d["matrix"])}, 12) == first

@@ -1,4 +1,4 @@
-"""``eabench.load`` / ``Benchmark`` / ``QueryResult`` are exported lazily: ``import eabench`` stays cheap."""
+"""The query API names are exported lazily, so that ``import eabench`` stays cheap."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from eabench.spaces.nb101.cell import (
     Cell,
     hash_module,
     hash_rows,
+    live_vertices,
     prune_arrays,
 )
 from eabench.spaces.nb101.encode import PAD, canonical_padded, encode_padded, feature_names
@@ -51,6 +52,7 @@ __all__ = [
     "feature_names",
     "hash_module",
     "hash_rows",
+    "live_vertices",
     "load_space",
     "network_cost",
     "network_cost_padded",

@@ -38,6 +38,7 @@ __all__ = [
     "Cell",
     "hash_module",
     "hash_rows",
+    "live_vertices",
     "prune_arrays",
 ]
 
@@ -61,14 +62,18 @@ def _fail(field: str, value: Any, rule: str) -> NoReturn:
 
 
 def _normalise_ops(ops: Any) -> tuple[str, ...]:
-    if isinstance(ops, (str, bytes)) or not isinstance(ops, (Sequence, np.ndarray)):
+    if (
+        isinstance(ops, (str, bytes))
+        or not isinstance(ops, (Sequence, np.ndarray))
+        or (isinstance(ops, np.ndarray) and ops.ndim != 1)
+    ):
         _fail("ops", ops, "must be a sequence of op names or NB101 integer labels")
     out: list[str] = []
     for i, op in enumerate(ops):
         if isinstance(op, str):
             if op not in LABEL_OF_OP:
                 _fail(f"ops[{i}]", op, f"unknown op; allowed: {', '.join(OPS)}")
-            out.append(op)
+            out.append(str(op))
         elif isinstance(op, (int, np.integer)) and not isinstance(op, bool):
             if int(op) not in OP_OF_LABEL:
                 _fail(f"ops[{i}]", op, "unknown NB101 label; allowed: -1, -2, 0, 1, 2")
@@ -85,9 +90,23 @@ def _normalise_matrix(matrix: Any) -> np.ndarray:
         _fail("matrix", matrix, "must be a square 2-D 0/1 matrix")
     if arr.dtype == object or arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         _fail("matrix", matrix, "must be a square 2-D 0/1 matrix")
-    if arr.dtype.kind not in "biuf" or not np.isin(arr, (0, 1)).all():
+    if arr.dtype.kind not in "biuf" or not ((arr == 0) | (arr == 1)).all():
         _fail("matrix", matrix, "entries must be 0 or 1")
     return arr.astype(np.int8)
+
+
+def live_vertices(rows: Sequence[Sequence[int]]) -> list[int]:
+    """Vertices on an input-to-output path of a strictly upper-triangular 0/1 matrix."""
+    n = len(rows)
+    fwd = [False] * n
+    fwd[0] = True
+    for j in range(1, n):  # topological order: predecessors come first
+        fwd[j] = any(fwd[i] and rows[i][j] for i in range(j))
+    bwd = [False] * n
+    bwd[n - 1] = True
+    for i in range(n - 2, -1, -1):
+        bwd[i] = any(bwd[j] and rows[i][j] for j in range(i + 1, n))
+    return [v for v in range(n) if fwd[v] and bwd[v]]
 
 
 def prune_arrays(matrix: np.ndarray, labels: Sequence[int]) -> tuple[np.ndarray, list[int]]:
@@ -96,17 +115,8 @@ def prune_arrays(matrix: np.ndarray, labels: Sequence[int]) -> tuple[np.ndarray,
     ``matrix`` must be strictly upper-triangular; returns ``(matrix, labels)`` of the kept vertices.
     If the output is unreachable, only the vertices reachable both ways remain (possibly none).
     """
-    n = matrix.shape[0]
-    fwd = np.zeros(n, dtype=bool)
-    fwd[0] = True
-    for j in range(1, n):  # topological order: predecessors come first
-        fwd[j] = bool((fwd[:j] & (matrix[:j, j] != 0)).any())
-    bwd = np.zeros(n, dtype=bool)
-    bwd[n - 1] = True
-    for i in range(n - 2, -1, -1):
-        bwd[i] = bool((bwd[i + 1 :] & (matrix[i, i + 1 :] != 0)).any())
-    keep = np.flatnonzero(fwd & bwd)
-    return matrix[np.ix_(keep, keep)], [int(labels[k]) for k in keep.tolist()]
+    keep = live_vertices(np.asarray(matrix).tolist())
+    return np.asarray(matrix)[np.ix_(keep, keep)], [int(labels[k]) for k in keep]
 
 
 def hash_module(matrix: Any, labels: Sequence[int]) -> str:
@@ -163,9 +173,10 @@ class Cell:
         InvalidConfigError: naming the field, the value and the broken rule (see module docs).
     """
 
-    __slots__ = ("_matrix", "_ops")
+    __slots__ = ("_keep", "_matrix", "_ops")
     _matrix: tuple[tuple[int, ...], ...]
     _ops: tuple[str, ...]
+    _keep: tuple[int, ...]
 
     def __init__(self, matrix: Any, ops: Any) -> None:
         names = _normalise_ops(ops)
@@ -186,18 +197,20 @@ class Cell:
         for i in range(1, n - 1):
             if names[i] not in INTERIOR_OPS:
                 _fail(f"ops[{i}]", names[i], "input/output allowed only at the first/last vertex")
-        pm, _ = prune_arrays(arr, [LABEL_OF_OP[o] for o in names])
-        if pm.shape[0] < 2:
-            _fail("matrix", arr.tolist(), "no path from the input to the output")
-        n_edges = int(pm.sum())
+        rows: list[list[int]] = arr.tolist()
+        keep = live_vertices(rows)
+        if len(keep) < 2:
+            _fail("matrix", rows, "no path from the input to the output")
+        n_edges = sum(rows[i][j] for i in keep for j in keep)
         if n_edges > MAX_EDGES:
             _fail(
                 "matrix",
-                arr.tolist(),
+                rows,
                 f"cell has {n_edges} edges after pruning; at most {MAX_EDGES} are allowed",
             )
-        object.__setattr__(self, "_matrix", tuple(tuple(int(x) for x in row) for row in arr))
+        object.__setattr__(self, "_matrix", tuple(tuple(row) for row in rows))
         object.__setattr__(self, "_ops", names)
+        object.__setattr__(self, "_keep", tuple(keep))
 
     def __setattr__(self, name: str, value: Any) -> NoReturn:
         raise AttributeError(f"Cell is immutable; cannot set {name!r}")
@@ -251,10 +264,12 @@ class Cell:
     # --- semantics --------------------------------------------------------------------------
     def pruned(self) -> Cell:
         """The cell without vertices that lie on no input-to-output path (idempotent)."""
-        pm, labels = prune_arrays(self.matrix_array(), self.labels())
-        if pm.shape[0] == self.num_vertices:
+        keep = self._keep
+        if len(keep) == len(self._ops):
             return self
-        return Cell(pm, labels)
+        return Cell(
+            [[self._matrix[i][j] for j in keep] for i in keep], [self._ops[k] for k in keep]
+        )
 
     def is_pruned(self) -> bool:
         """True if every vertex lies on an input-to-output path."""

@@ -136,7 +136,7 @@ def encode_padded(matrices: np.ndarray, labels: np.ndarray) -> np.ndarray:
     lab = np.asarray(labels)
     m = a.shape[0]
     real = lab != PAD
-    onehot = np.stack([lab[:, 1 : _N - 1] == k for k in range(3)], axis=2).reshape(m, -1)
+    onehot = np.stack([lab[:, 1 : _N - 1] == k for k in range(3)], axis=2).reshape(m, 3 * (_N - 2))
     neg = -(10**6)
     d_in = np.full((m, _N), neg, dtype=np.int64)
     d_in[:, 0] = 0

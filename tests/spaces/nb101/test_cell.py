@@ -103,6 +103,8 @@ def _err(matrix: Any, ops: Any) -> InvalidConfigError:
         (CHAIN, [-1, 1.0, -2], "ops[1]", "op name (str) or an NB101 integer label"),
         (CHAIN, "input", "ops", "sequence"),
         (CHAIN, None, "ops", "sequence"),
+        (CHAIN, np.array(3), "ops", "sequence"),
+        (CHAIN, np.zeros((3, 1), dtype=int), "ops", "sequence"),
         (CHAIN, [C3, C3, "output"], "ops[0]", "first vertex must be 'input'"),
         (CHAIN, ["input", C3, C3], "ops[2]", "last vertex must be 'output'"),
         (CHAIN, ["input", "output", "output"], "ops[1]", "only at the first/last"),

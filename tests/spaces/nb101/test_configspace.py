@@ -39,9 +39,9 @@ def test_sample_cell_is_seeded_and_valid() -> None:
 
 
 def test_invalid_samples_raise_a_clear_error() -> None:
-    values: dict[str, Any] = {name: 0 for name in EDGE_NAMES}
-    values.update({name: "conv3x3-bn-relu" for name in OP_NAMES})
-    with pytest.raises(InvalidConfigError, match="not a valid 7V cell: .*no path"):
+    values: dict[str, Any] = dict.fromkeys(EDGE_NAMES, 0)
+    values.update(dict.fromkeys(OP_NAMES, "conv3x3-bn-relu"))
+    with pytest.raises(InvalidConfigError, match=r"not a valid 7V cell: .*no path"):
         to_cell(values)
     for name in EDGE_NAMES:
         values[name] = 1  # 21 edges
@@ -63,8 +63,8 @@ def test_invalid_samples_raise_a_clear_error() -> None:
     [({"edge_0_1": 2}, "edge_0_1"), ({"op_1": "conv5x5"}, "ops[1]"), ({"op_2": None}, "ops[2]")],
 )
 def test_bad_values(change: dict[str, Any], field: str) -> None:
-    values: dict[str, Any] = {name: 0 for name in EDGE_NAMES}
-    values.update({name: "conv3x3-bn-relu" for name in OP_NAMES})
+    values: dict[str, Any] = dict.fromkeys(EDGE_NAMES, 0)
+    values.update(dict.fromkeys(OP_NAMES, "conv3x3-bn-relu"))
     values.update({"edge_0_1": 1, "edge_1_6": 1})
     to_cell(values)  # valid before the change
     values.update(change)

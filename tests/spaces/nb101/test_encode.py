@@ -64,3 +64,7 @@ def test_space_protocol_and_validate() -> None:
     cell = space.validate({"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]})
     assert isinstance(cell, Cell)
     assert space.validate(cell) is cell
+
+
+def test_encode_empty_batch() -> None:
+    assert NB101Space().encode([]).shape == (0, 45)
