@@ -33,11 +33,16 @@ from eabench.meters.provenance import SEVERITIES, MeterReading
 
 __all__ = [
     "KNOWN_GPUS",
+    "UTILISATION_KEY",
     "concat_runs",
     "device_for",
     "from_dataset_table",
     "from_run_logs",
 ]
+
+#: ``EpochRecord.extra`` key of the window's mean GPU utilisation (fraction in [0, 1]), read when
+#: a collector records it (NVML ``nvmlDeviceGetUtilizationRates().gpu / 100``).
+UTILISATION_KEY: Final = "gpu_utilisation"
 
 #: Datasheet maximum board power (W) of GPUs met in foreign data, used when a log records no
 #: power limit. Idle power is not in datasheets; it needs a calibration run (None here).
@@ -99,10 +104,14 @@ def from_run_logs(
     expected = np.full((n, w, c), np.nan)
     flags = np.zeros((n, w, c, f), dtype=bool)
     span = np.full((n, w), np.nan)
+    util = np.full((n, w), np.nan)
     pue: set[float] = set()
     for i, lg in enumerate(logs):
         for k, rec in enumerate(lg.epochs):
             span[i, k] = rec.span_epochs
+            u = _num(rec.extra.get(UTILISATION_KEY))
+            if u is not None and 0.0 <= u <= 1.0:
+                util[i, k] = u
             groups: dict[int, list[MeterReading]] = {}
             for r in rec.readings:
                 if r.window_name == "train":
@@ -140,6 +149,7 @@ def from_run_logs(
         flag_severities=tuple(codes[x] for x in code_list),
         flags=flags,
         span_epochs=span,
+        utilisation=util if np.isfinite(util).any() else None,
         run_components_j=run_components,
         run_gpu_power_w=run_gpu_power,
         device=device,

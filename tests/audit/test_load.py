@@ -108,3 +108,24 @@ def test_real_ecnas_runs_show_carbontracker_undersampling(shared_data: Path) -> 
     assert s.share_few_samples > 0.5
     assert data.run_gpu_power_w is not None
     assert np.all(data.run_gpu_power_w > 50)
+
+
+def test_utilisation_is_read_from_epoch_extra(sim_logs: list[RunLog]) -> None:
+    import dataclasses
+
+    from eabench.audit.load import UTILISATION_KEY
+
+    logs = [
+        dataclasses.replace(
+            lg,
+            epochs=tuple(
+                dataclasses.replace(rec, extra={UTILISATION_KEY: 0.1 * (k + 1)})
+                for k, rec in enumerate(lg.epochs)
+            ),
+        )
+        for lg in sim_logs[:2]
+    ]
+    data = from_run_logs(logs)
+    assert data.utilisation is not None
+    assert np.allclose(data.utilisation[0], [0.1, 0.2, 0.3, 0.4, 0.5])
+    assert from_run_logs(sim_logs[:2]).utilisation is None
