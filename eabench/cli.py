@@ -19,7 +19,15 @@ from eabench.errors import EabenchError
 __all__ = ["build_parser", "main"]
 
 # Order is the order shown in --help.
-_COMMANDS: tuple[str, ...] = ("info", "query", "download", "cache", "meters", "audit")
+_COMMANDS: tuple[str, ...] = (
+    "info",
+    "query",
+    "download",
+    "cache",
+    "ingest",
+    "meters",
+    "audit",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -120,6 +120,7 @@ class TableData:
     config_ids: npt.NDArray[np.str_] | None
     config_ids_from: str | None = None
     run_ids: npt.NDArray[np.str_] | None = None
+    row_paths: npt.NDArray[np.str_] | None = None
     configs: Sequence[Mapping[str, Any] | None] | None = None
     configs_packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     metrics: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
@@ -146,6 +147,13 @@ def _channel(r: MeterReading) -> str:
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             return f"{r.meter}:{r.scope}:{value}"
     return f"{r.meter}:{r.scope}"
+
+
+def _row_path(lg: RunLog) -> str:
+    """``source.path`` of a run (plus ``#row`` for sources holding many runs)."""
+    path = str(lg.header.source.get("path", ""))
+    row = lg.header.source.get("row")
+    return f"{path}#{row}" if row is not None else path
 
 
 def table_from_runs(
@@ -242,6 +250,7 @@ def table_from_runs(
         row_sources=sources,
         config_ids=config_ids,
         run_ids=np.array([lg.run_id for lg in logs], dtype=str),
+        row_paths=np.array([_row_path(lg) for lg in logs], dtype=str),
         configs=[lg.header.config for lg in logs],
         metrics={k: v for k, v in metrics.items() if np.isfinite(v).any()},
         energy_j=energy if m else None,
@@ -324,6 +333,8 @@ def _write_table(f: Any, t: TableData, sources: Mapping[str, Any]) -> None:
         g.attrs["config_ids_from"] = t.config_ids_from or ""
     if t.run_ids is not None:
         _put(g, "run_id", t.run_ids)
+    if t.row_paths is not None:
+        _put(g, "row_path", t.row_paths)
     index = {s: i for i, s in enumerate(names)}
     _put(g, "row_source", np.array([index[s] for s in t.row_sources], dtype=np.uint8))
     packed = t.configs_packed

@@ -9,6 +9,7 @@ Layout (format ``eabench.dataset`` version 1; see docs/dataset.md)::
         config_id       (n,)     S     config ids (7V: NB101 module hash); absent when
                                        config_ids_from = "nb101-space-cache" (sorted hashes)
         run_id          (n,)     S     (run tables only)
+        row_path        (n,)     S     source file of each run (run tables only)
         row_source      (n,)     u1    index into the attrs list row_source_names
         configs/matrix  (n,7,7)  u1    7V adjacency, zero-padded at the end   } nb101-7v only
         configs/ops     (n,7)    i1    NB101 labels: -1 in, -2 out, 0 conv3x3, }
@@ -105,9 +106,13 @@ class Metric:
 
 @dataclass(frozen=True, slots=True)
 class Configs7V:
-    """7V configs as arrays: ``matrix`` (n,7,7) uint8 zero-padded at the end, ``ops`` (n,7) int8
-    NB101 labels (-1 input, -2 output, 0 conv3x3, 1 conv1x1, 2 maxpool, -3 padding),
-    ``n_vertices`` (n,)."""
+    """7V configs as arrays: ``matrix`` (n,7,7) uint8 and ``ops`` (n,7) int8 NB101 labels (-1
+    input, -2 output, 0 conv3x3, 1 conv1x1, 2 maxpool, -3 padding), ``n_vertices`` (n,).
+
+    Padded vertices (label -3) have all-zero rows and columns. Tables built from raw logs pad at
+    the end; ``nb101_all`` uses the space cache's canonical form (output at index 6). Either
+    way, :meth:`to_dict` drops the padded vertices.
+    """
 
     matrix: npt.NDArray[np.uint8]
     ops: npt.NDArray[np.int8]
@@ -117,10 +122,10 @@ class Configs7V:
         """Row ``i`` as the canonical config dict ``{"matrix": [[...]], "ops": [names]}``."""
         names = {-1: "input", -2: "output", 0: "conv3x3-bn-relu", 1: "conv1x1-bn-relu"}
         names[2] = "maxpool3x3"
-        v = int(self.n_vertices[i])
+        keep = np.flatnonzero(self.ops[i] != -3)
         return {
-            "matrix": self.matrix[i, :v, :v].astype(int).tolist(),
-            "ops": [names[int(o)] for o in self.ops[i, :v]],
+            "matrix": self.matrix[i][np.ix_(keep, keep)].astype(int).tolist(),
+            "ops": [names[int(o)] for o in self.ops[i, keep]],
         }
 
 
@@ -167,7 +172,8 @@ class RunTable:
     str (source id of every row; described in ``Dataset.sources``); ``configs`` (7V) or
     ``config_json`` (other spaces); ``metrics`` name -> :class:`Metric`; ``static`` name ->
     (values (n,), mask (n,)); ``energy`` or None; ``splits`` name -> int8 codes (n,) with
-    :data:`SPLIT_CODES` and -1 for rows outside the split.
+    :data:`SPLIT_CODES` and -1 for rows outside the split; ``row_paths`` (n,) str: the file each
+    run came from (relative to its data root; ``file#row`` for multi-run files), or None.
     """
 
     space: str
@@ -185,6 +191,7 @@ class RunTable:
     energy: EnergyBlock | None
     splits: Mapping[str, npt.NDArray[np.int8]]
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    row_paths: StrArray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -257,13 +264,13 @@ def _read_table(g: Any, space: str, dataset: str, name: str) -> RunTable:
         str(attrs["fidelity_kind"]),
         str(attrs.get("fidelity_unit", "epochs")),
     )
+    configs = None
     if "config_id" in g:
         config_ids = _strs(g["config_id"][()])
     else:
-        config_ids = _config_ids_from_cache(str(attrs.get("config_ids_from")), n)
+        config_ids, configs = _from_space_cache(attrs, n)
     source_names = _json_attr(g, "row_source_names", [])
     row_sources = np.asarray(source_names, dtype=str)[np.asarray(g["row_source"][()], dtype=int)]
-    configs = None
     if "configs/matrix" in g:
         configs = Configs7V(
             np.asarray(g["configs/matrix"][()], dtype=np.uint8),
@@ -297,6 +304,7 @@ def _read_table(g: Any, space: str, dataset: str, name: str) -> RunTable:
         energy=energy,
         splits=splits,
         attrs=attrs,
+        row_paths=_strs(g["row_path"][()]) if "row_path" in g else None,
     )
     _check_shapes(table, n)
     return table
@@ -324,18 +332,30 @@ def _read_energy(g: Any) -> EnergyBlock:
     )
 
 
-def _config_ids_from_cache(kind: str, n: int) -> StrArray:
-    """Config ids that the file does not store because the space's cache has them."""
+def _from_space_cache(attrs: Mapping[str, Any], n: int) -> tuple[StrArray, Configs7V]:
+    """Config ids and configs that the file does not store because the space cache has them.
+
+    The cache's sorted-hash sha256 must equal the one recorded when the table was built.
+    """
+    kind = attrs.get("config_ids_from")
     if kind != "nb101-space-cache":
         raise _err("config_ids_from", kind, "unknown source of config ids")
-    try:
-        from eabench.spaces import nb101
-    except ImportError as exc:  # pragma: no cover - needs the space module
-        raise _err("config_ids_from", kind, "eabench.spaces.nb101 is not available") from exc
-    hashes = _strs(nb101.sorted_hashes())  # type: ignore[attr-defined]
-    if hashes.shape[0] != n:
-        raise _err("config_id", hashes.shape[0], f"the space cache must have {n} hashes")
-    return hashes
+    from eabench.spaces.nb101.cache import load_space
+
+    space = load_space()
+    want = attrs.get("sorted_hashes_sha256")
+    if space.hashes_sha256 != want or len(space) != n:
+        raise _err(
+            "sorted_hashes_sha256",
+            space.hashes_sha256,
+            f"the NB101 space cache must hold the {n} hashes with sha256 {want}",
+        )
+    configs = Configs7V(
+        np.asarray(space.matrices, dtype=np.uint8),
+        np.asarray(space.labels, dtype=np.int8),
+        np.asarray((space.labels != -3).sum(axis=1), dtype=np.uint8),
+    )
+    return np.asarray(space.hashes(), dtype=str), configs
 
 
 def _check_shapes(t: RunTable, n: int) -> None:

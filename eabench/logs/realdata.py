@@ -136,6 +136,7 @@ def ecnas_7v_table(data: Ecnas7V, labels: NB101Labels, split_codes: np.ndarray) 
         row_sources=["ecnas-7v"] * n,
         config_ids=data.config_ids,
         run_ids=np.asarray([lg.run_id for lg in logs], dtype=str),
+        row_paths=np.asarray([f"surrogate-ec-nasbench/7v_data.pt#{i}" for i in range(n)]),
         configs=list(data.configs),
         metrics={
             "val_accuracy": labels.val_accuracy[j],
@@ -167,9 +168,25 @@ def ecnas_7v_table(data: Ecnas7V, labels: NB101Labels, split_codes: np.ndarray) 
     )
 
 
+def _check_positions(labels: NB101Labels) -> None:
+    """The nasbench-vis keys sit at their positions in the space cache's sorted hash list."""
+    from eabench.spaces.nb101.cache import SPACE_SIZE, load_space
+
+    space = load_space()
+    if space.hashes_sha256 != SORTED_HASHES_SHA256 or len(space) != SPACE_SIZE:
+        raise DatasetError.for_field("space cache", space.hashes_sha256, "unexpected hash list")
+    idx = np.asarray(space.index_of(labels.keys.tolist()))
+    if not np.array_equal(idx, labels.positions):
+        bad = int(np.flatnonzero(idx != labels.positions)[0])
+        raise DatasetError.for_field(
+            "nb101 key", str(labels.keys[bad]), "is not at its sorted-hash position"
+        )
+
+
 def nb101_tables(labels: NB101Labels) -> list[TableData]:
     """``nb101_labels`` (the 30,001 cells with all budgets) and ``nb101_all`` (423,624 cells)."""
     n = labels.keys.shape[0]
+    _check_positions(labels)
     grid, col = _budget_grid()
     test = np.full((n, 4), np.nan)
     test[:, col[108]] = labels.test_accuracy_108[labels.positions]

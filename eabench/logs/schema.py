@@ -68,7 +68,7 @@ def _check_number(name: str, value: Any, *, lo: float = 0.0, hi: float = math.in
         return
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise _err(name, value, "must be a number or null")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise _err(name, value, "must be finite (use null for missing)")
     if not lo <= value <= hi:
         raise _err(name, value, f"must be in [{lo}, {hi}]")
@@ -121,7 +121,7 @@ def _readings_from(name: str, raw: Any, run_id: str) -> tuple[MeterReading, ...]
             reading = item if isinstance(item, MeterReading) else MeterReading.from_dict(item)
         except InvalidReadingError as exc:
             raise _err(f"{name}[{i}]", exc.value, f"invalid reading: {exc}") from exc
-        except TypeError as exc:  # a field of the wrong kind that dataclass init rejects
+        except (TypeError, OverflowError) as exc:  # wrong kind of field, or an int beyond float
             raise _err(f"{name}[{i}]", item, f"invalid reading: {exc}") from exc
         if reading.run_id != run_id:
             raise _err(f"{name}[{i}].run_id", reading.run_id, f"must equal the run id {run_id!r}")

@@ -54,7 +54,7 @@ def record(run_id: str, epoch: int, pad: int = 0) -> EpochRecord:
     return EpochRecord(
         run_id=run_id,
         epoch=epoch,
-        val_accuracy=0.1 + 0.01 * epoch,
+        val_accuracy=0.1 + 0.8 * epoch / (epoch + 10),
         train_loss=2.0 / (epoch + 1),
         train_time_s=9.0,
         readings=(reading(run_id, epoch, 100.0 + epoch),),

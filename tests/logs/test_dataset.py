@@ -120,3 +120,49 @@ def test_errors_are_typed(ds, tmp_path: Path) -> None:  # type: ignore[no-untype
     bad.write_bytes(b"not hdf5")
     with pytest.raises(DatasetError):
         open_dataset(bad)
+
+
+def test_nb101_all_joins_the_space_cache(ds) -> None:  # type: ignore[no-untyped-def]
+    from eabench.spaces.nb101 import Cell
+
+    t = ds.table("nb101-7v", "cifar10", "nb101_all")
+    assert t.n_rows == 423_624
+    assert t.config_ids[36202] == "15f63ccf767bfa34fa4e9c9a66de8126"
+    assert t.config_ids[-1] == "ffff76fafa7b0cdf545fd7feee9c8bf9"
+    assert t.metric("test_accuracy").mask.all()
+    assert t.static["flops"].mask.all()
+    rows = np.random.default_rng(0).integers(0, t.n_rows, 20)
+    assert t.configs is not None
+    for i in rows.tolist():
+        assert Cell.from_dict(t.configs.to_dict(i)).hash() == t.config_ids[i]
+    # the 30,001 labelled cells agree with the full table
+    small = ds.table("nb101-7v", "cifar10", "nb101_labels")
+    pos = small.static["nb101_sorted_index"].values.astype(int)
+    assert (t.config_ids[pos] == small.config_ids).all()
+    np.testing.assert_array_equal(
+        t.metric("test_accuracy").values[pos, 0], small.metric("test_accuracy").values[:, 3]
+    )
+
+
+@pytest.mark.parametrize("name", ["ecnas_7v", "ecnas_runs"])
+def test_stored_configs_hash_to_their_config_ids(ds, name: str) -> None:  # type: ignore[no-untyped-def]
+    from eabench.spaces.nb101 import Cell
+
+    t = ds.table("nb101-7v", "cifar10", name)
+    assert t.configs is not None
+    first = {}
+    for i, cid in enumerate(t.config_ids.tolist()):
+        first.setdefault(cid, i)
+    for cid, i in first.items():
+        assert Cell.from_dict(t.configs.to_dict(i)).hash() == cid
+
+
+def test_import_logs_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, eabench.logs; print(sorted(m for m in ('torch', 'h5py') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -67,7 +67,7 @@ def get_number(
     value = data[key]
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise err(f"{where}.{key}", value, "must be a number")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise err(f"{where}.{key}", value, "must be finite")
     if not lo <= value <= hi:
         raise err(f"{where}.{key}", value, f"must be in [{lo:g}, {hi:g}]")
@@ -93,13 +93,14 @@ def get_str(data: Mapping[str, Any], key: str, where: str) -> str:
 def derive_flags(r: MeterReading) -> tuple[Flag, ...]:
     """Flags that follow from the stored record alone (rules of energy-meters.md 5.3).
 
-    UNDER_SAMPLED (invalid): polling with at most 10 samples. LOW_SAMPLE_RATIO (warn): polling
-    with fewer than half the expected samples. PUE_APPLIED (info): the source had multiplied a PUE
-    in (we store it divided out). ESTIMATED_COMPONENT (warn): a modelled, not measured, value.
+    UNDER_SAMPLED (invalid): a sampled meter (polling, or an external meter's samples) with at
+    most 10 samples. LOW_SAMPLE_RATIO (warn): fewer than half the expected samples.
+    PUE_APPLIED (info): the source had multiplied a PUE in (we store it divided out).
+    ESTIMATED_COMPONENT (warn): a modelled, not measured, value.
     UNSYNCED_BOUNDARY (warn): a GPU window without a CUDA sync at its edges. SMI_POLLING (info).
     """
     flags: list[Flag] = []
-    if r.method == "polling" and r.samples_taken is not None:
+    if r.method in ("polling", "external") and r.samples_taken is not None:
         if r.samples_taken <= _UNDER_SAMPLED_MAX:
             flags.append(
                 Flag(

@@ -6,7 +6,9 @@
   edge gaps are recorded so the polling flags apply.
 * CodeCarbon ``emissions.csv`` (one row per tracker run or task: ``timestamp`` = end, ``duration``
   s, ``cpu/gpu/ram_energy`` kWh, ``cpu/gpu/ram_power`` W, optional ``pue``) -> ``codecarbon``
-  readings per component for the epoch window each row overlaps most (at least half the row).
+  readings per component for the epoch window each row overlaps most (at least half the row);
+  a row that covers most of the whole run instead becomes a ``window_name="run"`` reading on
+  the last epoch record (whole-run windows are kept in the log but are not per-epoch energy).
   PUE, if the CSV has it and it is not 1, is divided out (``pue_applied``); RAM is a model
   (ESTIMATED_COMPONENT), and CPU carries METHOD_UNKNOWN because no column says whether RAPL or a
   TDP model was used.
@@ -239,8 +241,14 @@ def align_codecarbon(log: RunLog, path: str | Path) -> RunLog:
             overlap = min(b, end) - max(a, start)
             if overlap > best_overlap:
                 best, best_overlap = epoch, overlap
+        window = "train"
+        run_a, run_b = min(a for a, _ in windows.values()), max(b for _, b in windows.values())
         if best is None or best_overlap < 0.5 * (end - start):
-            continue
+            # a row for the whole run (e.g. one tracker around training): a "run" window
+            run_overlap = min(run_b, end) - max(run_a, start)
+            if run_overlap < 0.5 * (end - start) or run_overlap < 0.5 * (run_b - run_a):
+                continue
+            best, window = max(windows), "run"
         pue = _float(row.get("pue") or "1.0", f"{where}.pue")
         if pue <= 0:
             raise err(f"{where}.pue", row.get("pue"), "must be > 0")
@@ -253,7 +261,7 @@ def align_codecarbon(log: RunLog, path: str | Path) -> RunLog:
                 reading_id=f"{log.run_id}/e{best}/codecarbon/{comp}/{i}",
                 run_id=log.run_id,
                 epoch=best,
-                window_name="train",
+                window_name=window,
                 meter="codecarbon",
                 method=method,
                 quantity=f"{comp}_energy (kWh)",
