@@ -43,6 +43,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from eabench.errors import InvalidArgumentError
+
 __all__ = [
     "DEFAULT_AUDIT_POLICY",
     "PRINCIPLES",
@@ -83,6 +85,37 @@ class AuditPolicy:
     utilisation_max_warn: float = 0.80
     estimated_share_warn: float = 0.10
     in_bounds_share_warn: float = 0.90
+
+    def __post_init__(self) -> None:
+        pairs = (
+            ("pearson_fail", "pearson_warn", self.pearson_fail <= self.pearson_warn),
+            (
+                "invalid_share_warn",
+                "invalid_share_fail",
+                self.invalid_share_warn <= self.invalid_share_fail,
+            ),
+            (
+                "few_samples_share_warn",
+                "few_samples_share_fail",
+                self.few_samples_share_warn <= self.few_samples_share_fail,
+            ),
+            (
+                "sample_corr_warn",
+                "sample_corr_fail",
+                self.sample_corr_warn <= self.sample_corr_fail,
+            ),
+        )
+        for lo, hi, ok in pairs:
+            if not ok:
+                raise InvalidArgumentError.for_field(
+                    lo, getattr(self, lo), f"must be <= {hi} ({getattr(self, hi)})"
+                )
+        if not 0 < self.alpha < 1:
+            raise InvalidArgumentError.for_field("alpha", self.alpha, "must be in (0, 1)")
+        if self.few_samples < 0 or not 0 < self.low_ratio <= 1:
+            raise InvalidArgumentError.for_field(
+                "few_samples/low_ratio", (self.few_samples, self.low_ratio), "out of range"
+            )
 
 
 DEFAULT_AUDIT_POLICY: Final = AuditPolicy()

@@ -193,3 +193,12 @@ def test_holistic_rules_components_offsocket_estimated_bounds() -> None:
     assert rep.verdict("holistic").status == "pass"
     outside = dataclasses.replace(with_node, off_socket_bounds_w=(50.0, 60.0))
     assert run_audit(outside).rule("holistic.calibration_bounds").status == "warn"
+
+
+def test_policy_rejects_inconsistent_thresholds() -> None:
+    from eabench.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="pearson_fail"):
+        AuditPolicy(pearson_fail=0.99, pearson_warn=0.9)
+    with pytest.raises(InvalidArgumentError, match="alpha"):
+        AuditPolicy(alpha=0.0)
