@@ -26,6 +26,8 @@ _COMMANDS: tuple[str, ...] = (
     "cache",
     "ingest",
     "meters",
+    "train",
+    "evaluate",
     "audit",
 )
 

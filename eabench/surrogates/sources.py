@@ -1,0 +1,173 @@
+"""Training data for the nb101-7v surrogate: the consolidated dataset plus a 7V cell cache.
+
+Labels come from ``data/eabench-data.h5`` (``eabench.logs.open_dataset``): EC-NAS 7V measured
+4-epoch energy (published kWh, PUE 1.59 included) with its seed-42 split, NAS-Bench-101
+validation accuracy at 4/12/36/108 and 108-epoch TPU time for 30,001 cells, and test accuracy at
+108 for all 423,624 cells. Cell structures come from a cell cache ``.npz`` (``hashes`` sorted,
+``adj`` (n, 7, 7) padded at the end, ``ops`` NB101 labels with -3 padding) written by
+:func:`enumerate_cells`: a stand-in for the ``eabench.spaces.nb101`` space cache, which was not
+merged when this was written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eabench.errors import DatasetError
+from eabench.spaces.nb101 import canonical_padded, encode_padded
+from eabench.spaces.nb101.cell import hash_module
+
+__all__ = ["PUE_ECNAS", "Nb101Data", "ecnas_mlp_inputs", "enumerate_cells", "load_nb101_7v"]
+
+PUE_ECNAS = 1.59
+
+
+@dataclass(frozen=True, slots=True)
+class Nb101Data:
+    """Arrays over all cells in sorted-hash order plus the multi-budget and energy subsets.
+
+    Attributes:
+        hashes: ``(N,)`` sorted NB101 hashes; ``encoded`` ``(N, 45)`` NB101Space encoding.
+        test_acc_108: ``(N,)`` NB101 test accuracy at 108 epochs (fraction).
+        mb_index: ``(M,)`` rows of the multi-budget cells; ``val_acc`` ``(M, 4)`` at 4/12/36/108;
+            ``time_108_s`` ``(M,)`` 108-epoch TPU training time.
+        en_index: ``(K,)`` rows of the 4,310 EC-NAS cells (7v_data order);
+            ``energy_4ep_wh`` ``(K,)``
+            measured 4-epoch training energy in Wh, PUE 1.59 included (as published).
+        split: ``{"train", "valid", "test"}`` -> indices into the EC-NAS rows (seed-42 split).
+    """
+
+    hashes: np.ndarray
+    encoded: np.ndarray
+    test_acc_108: np.ndarray
+    mb_index: np.ndarray
+    val_acc: np.ndarray
+    time_108_s: np.ndarray
+    en_index: np.ndarray
+    energy_4ep_wh: np.ndarray
+    split: dict[str, np.ndarray]
+    ecnas_inputs: np.ndarray | None = None
+
+
+_ECNAS_CODE = {-3: 0, -1: 1, 1: 2, 0: 3, 2: 4, -2: 5}
+
+
+def ecnas_mlp_inputs(matrix: np.ndarray, ops: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """EC-NAS MLP inputs exactly as surrogate-ec-nasbench builds them from ``7v_data.pt``.
+
+    ``adj[np.triu_indices(7)]`` (28 entries, diagonal included) of the matrix padded at the end,
+    the 7 op codes (0 pad, 1 input, 2 conv1x1, 3 conv3x3, 4 maxpool, 5 output) as floats, and
+    params / 1e6: ``(n, 36)``.
+    """
+    iu = np.triu_indices(7)
+    adj = np.asarray(matrix, np.float64)[:, iu[0], iu[1]]
+    codes = np.vectorize(_ECNAS_CODE.__getitem__)(np.asarray(ops)).astype(np.float64)
+    return np.column_stack([adj, codes, np.asarray(params, np.float64) / 1e6])
+
+
+def enumerate_cells(out: Path) -> None:
+    """Enumerate the 423,624 7V cells (NB101 generator order, first labelling per hash).
+
+    Plain Python, about 10-15 minutes on 2 cores; the result is cached by the caller.
+    """
+    buckets: dict[str, tuple[np.ndarray, list[int]]] = {}
+    for nv in range(2, 8):
+        iu = [(x, y) for y in range(1, nv) for x in range(y)]
+        for bits in range(2 ** len(iu)):
+            if bin(bits).count("1") > 9:
+                continue
+            m = np.zeros((nv, nv), np.int64)
+            for b, (x, y) in enumerate(iu):
+                m[x, y] = (bits >> b) & 1
+            if not (m[:-1].any(axis=1).all() and m[:, 1:].any(axis=0).all()):
+                continue
+            for lab in itertools.product(range(3), repeat=nv - 2):
+                labels = [-1, *lab, -2]
+                buckets.setdefault(hash_module(m, labels), (m, labels))
+    keys = sorted(buckets)
+    adj = np.zeros((len(keys), 7, 7), np.uint8)
+    ops = np.full((len(keys), 7), -3, np.int8)
+    for i, k in enumerate(keys):
+        m, labels = buckets[k]
+        adj[i, : len(labels), : len(labels)] = m
+        ops[i, : len(labels)] = labels
+    np.savez_compressed(out, hashes=np.array(keys), adj=adj, ops=ops)
+
+
+def _encode(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
+    mats, labs = [], []
+    for a, o in zip(adj, ops, strict=True):
+        v = int(np.sum(o != -3))
+        mats.append(np.asarray(a[:v, :v]))
+        labs.append([int(x) for x in o[:v]])
+    cm, cl = canonical_padded(mats, labs)
+    return encode_padded(cm, cl)
+
+
+def load_nb101_7v(dataset: Path, cells_npz: Path) -> Nb101Data:
+    """Read the nb101-7v training data from the consolidated dataset plus the cell cache.
+
+    Labels come from ``eabench.logs.open_dataset(dataset)`` tables ``ecnas_7v`` (energy, seed-42
+    split) and ``nb101_labels`` (multi-budget); ``nb101_all`` (test accuracy at 108 for every
+    cell) is read with h5py because its config ids need the space cache, which ``cells_npz``
+    stands in for here (its sorted hashes are checked against the sha256 the dataset records).
+    """
+    import h5py
+
+    from eabench.logs import open_dataset
+
+    if not cells_npz.is_file():
+        raise DatasetError.for_field("cells_npz", str(cells_npz), "run enumerate_cells first")
+    cells = np.load(cells_npz, allow_pickle=False)
+    hashes = cells["hashes"].astype(str)
+    digest = hashlib.sha256(("\n".join(hashes.tolist()) + "\n").encode()).hexdigest()
+    ds = open_dataset(dataset)
+    with h5py.File(dataset, "r") as f:
+        grp = f["nb101-7v/cifar10/nb101_all"]
+        want = str(grp.attrs["sorted_hashes_sha256"])
+        test_acc = np.asarray(grp["metrics/test_accuracy"][:, -1], dtype=np.float64)
+    if digest != want:
+        raise DatasetError.for_field("cells_npz", digest, f"sorted-hash sha256 must be {want}")
+    encoded = _encode(cells["adj"], cells["ops"])
+    ec = ds.table("nb101-7v", "cifar10", "ecnas_7v")
+    lab = ds.table("nb101-7v", "cifar10", "nb101_labels")
+    en_index = _rows(hashes, np.asarray(ec.config_ids).astype(str), "ecnas_7v")
+    mb_index = _rows(hashes, np.asarray(lab.config_ids).astype(str), "nb101_labels")
+    energy = ec.energy
+    if ec.configs is None:
+        raise DatasetError.for_field("ecnas_7v", "configs", "table must hold cell configs")
+    if energy is None:
+        raise DatasetError.for_field("ecnas_7v", "energy", "table must hold energy")
+    if not np.all(energy.mask[:, 0, 0]):
+        raise DatasetError.for_field("ecnas_7v energy", "mask", "budget 4 must be measured")
+    val = lab.metric("val_accuracy")
+    tt = lab.metric("train_time_s")
+    if not (np.all(val.mask) and np.all(tt.mask[:, -1])):
+        raise DatasetError.for_field("nb101_labels", "mask", "val acc and time must be present")
+    return Nb101Data(
+        hashes=hashes,
+        encoded=encoded,
+        test_acc_108=test_acc,
+        mb_index=mb_index,
+        val_acc=np.asarray(val.values, np.float64),
+        time_108_s=np.asarray(tt.values[:, -1], np.float64),
+        en_index=en_index,
+        energy_4ep_wh=np.asarray(energy.energy_j[:, 0, 0], np.float64) / 3600.0,
+        split={k: np.asarray(v) for k, v in ec.split_indices("ecnas_seed42").items()},
+        ecnas_inputs=ecnas_mlp_inputs(
+            ec.configs.matrix, ec.configs.ops, ec.static["params"].values
+        ),
+    )
+
+
+def _rows(hashes: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
+    pos = np.searchsorted(hashes, ids)
+    ok = (pos < hashes.size) & (hashes[np.minimum(pos, hashes.size - 1)] == ids)
+    if not np.all(ok):
+        raise DatasetError.for_field(what, ids[~ok][:3].tolist(), "config ids must be 7V hashes")
+    return pos
