@@ -174,3 +174,23 @@ def test_run_all_writes_summary_fronts_and_figures(
     assert len(paths) == 3
     for p in paths:
         assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_algorithms_run_on_the_real_nb101_7v_benchmark(
+    nas: tuple[ModuleType, ModuleType],
+) -> None:
+    """A few evaluations of every algorithm on ``eabench.load("nb101-7v")`` (embedded artifact)."""
+    import eabench
+    from eabench.errors import UnknownBenchmarkError
+
+    try:
+        bench = eabench.load("nb101-7v")
+    except UnknownBenchmarkError as exc:  # a checkout without the embedded artifact
+        pytest.skip(f"nb101-7v artifact not available: {exc}")
+    _, run_nas = nas
+    for alg in ("random_search", "regularized_evolution", "local_search", "nsga2"):
+        hist = run_nas.run_one(bench, alg, seed=0, n_evals=25, epochs=108)
+        assert len(hist) == 25
+        assert all(0.0 <= h.val_accuracy <= 1.0 for h in hist)
+        assert all(h.energy_j > 0 for h in hist)
+        assert hist[-1].spent_energy_j == pytest.approx(sum(h.energy_j for h in hist))
