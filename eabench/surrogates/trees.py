@@ -11,7 +11,7 @@ does; leaf values are summed in float64 (XGBoost sums in float32: the two agree 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,18 +40,33 @@ class TreeEnsemble:
     value: np.ndarray
     base: float
     depth: int
+    _flat: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        t, m = self.feature.shape
+        start = np.arange(t, dtype=np.intp) * m
+        flat = (
+            start,
+            self.feature.ravel().astype(np.intp),
+            self.threshold.ravel(),
+            (self.left.astype(np.intp) + start[:, None]).ravel(),
+            (self.right.astype(np.intp) + start[:, None]).ravel(),
+            self.value.ravel(),
+        )
+        object.__setattr__(self, "_flat", flat)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Sum of the trees' leaf values plus base for each row of ``x`` ``(n, d)``: ``(n,)``."""
-        xf = np.asarray(x, dtype=np.float32)
-        n, t = xf.shape[0], self.feature.shape[0]
-        node = np.zeros((n, t), dtype=np.intp)
-        tree = np.arange(t)[None, :]
-        rows = np.arange(n)[:, None]
+        xf = np.ascontiguousarray(x, dtype=np.float32)
+        n, d = xf.shape
+        start, feat, thr, left, right, value = self._flat  # node id = tree * m + local id
+        xflat = xf.ravel()
+        row = (np.arange(n, dtype=np.intp) * d)[:, None]
+        node = np.broadcast_to(start, (n, start.size)).copy()
         for _ in range(self.depth):
-            go_left = xf[rows, self.feature[tree, node]] < self.threshold[tree, node]
-            node = np.where(go_left, self.left[tree, node], self.right[tree, node])
-        out: np.ndarray = self.value[tree, node].sum(axis=1, dtype=np.float64) + self.base
+            go_left = xflat[row + feat[node]] < thr[node]
+            node = np.where(go_left, left[node], right[node])
+        out: np.ndarray = value[node].sum(axis=1, dtype=np.float64) + self.base
         return out
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
