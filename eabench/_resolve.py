@@ -20,6 +20,7 @@ stores pure functions of the config.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +58,7 @@ class ConfigCache:
         # entry: [config id, feature row or None, accelerator row or -1]
         self._entries: dict[Any, list[Any]] = {}
         self._by_object: dict[int, tuple[Any, list[Any]]] = {}
+        self._by_row: dict[int, list[Any]] = {}
         self._misses = 0
         self._validated: dict[Any, Any] = {}
 
@@ -74,51 +76,57 @@ class ConfigCache:
     def entries(self, cfgs: Sequence[Any]) -> list[list[Any]]:
         """Cache entries ``[id, features or None, row]`` of validated configs (ids resolved)."""
         by_object = self._by_object
-        table = self._entries
-        out: list[Any] = []
-        missing: list[int] = []
+        out: list[Any] = [None] * len(cfgs)
+        pending: list[int] = []
         for i, cfg in enumerate(cfgs):
             hit = by_object.get(id(cfg))
             if hit is not None and hit[0] is cfg:
-                out.append(hit[1])
-                continue
-            try:
-                ent = table[cfg]
-            except (KeyError, TypeError):
-                out.append(None)
-                missing.append(i)
-                continue
-            out.append(ent)
-            if self.capacity:
-                by_object[id(cfg)] = (cfg, ent)
-        if missing:
-            self._resolve([cfgs[i] for i in missing], missing, out)
-        if len(by_object) > self.capacity:
-            self._evict()
+                out[i] = hit[1]
+            else:
+                pending.append(i)
+        if pending:
+            self._fill([cfgs[i] for i in pending], pending, out)
+            if len(by_object) > self.capacity:
+                self._evict()
         return out
 
-    def _resolve(self, todo: list[Any], where: list[int], out: list[Any]) -> None:
-        ids: list[str | None] = [None] * len(todo)
+    def _fill(self, todo: list[Any], where: list[int], out: list[Any]) -> None:
+        """Entries of configs not seen as objects: by accelerator row, else by value."""
+        acc = self.accelerator
         rows = np.full(len(todo), -1, dtype=np.int64)
         if self._accelerated(len(todo)):
-            acc = self.accelerator
             rows = acc.rows(todo)
-            hit = np.flatnonzero(rows >= 0)
-            for j, cid in zip(hit.tolist(), acc.ids(rows[hit]), strict=True):
-                ids[j] = cid
-        self._misses += len(todo)
+        new_rows: list[int] = []
+        slow: list[int] = []
         for j, (cfg, row) in enumerate(zip(todo, rows.tolist(), strict=True)):
-            ent = [ids[j] if ids[j] is not None else str(cfg.config_id()), None, row]
+            if row >= 0:  # canonical: the row identifies the config, no hashing of the object
+                ent = self._by_row.get(row)
+                if ent is None:
+                    ent = self._by_row[row] = [None, None, row]
+                    new_rows.append(j)
+            else:
+                try:
+                    ent = self._entries[cfg]
+                except (KeyError, TypeError):
+                    ent = [None, None, -1]
+                    slow.append(j)
+                    if self.capacity:
+                        with contextlib.suppress(TypeError):  # unhashable: not cached by value
+                            self._entries[cfg] = ent
             out[where[j]] = ent
             if self.capacity:
-                try:
-                    self._entries[cfg] = ent
-                except TypeError:  # unhashable config object: not cached
-                    continue
                 self._by_object[id(cfg)] = (cfg, ent)
+        if new_rows:
+            for j, cid in zip(new_rows, acc.ids(rows[new_rows]), strict=True):
+                out[where[j]][0] = cid
+        for j in slow:
+            ent = out[where[j]]
+            if ent[0] is None:
+                ent[0] = str(todo[j].config_id())
+        self._misses += len(new_rows) + len(slow)
 
     def _evict(self) -> None:
-        for table in (self._entries, self._by_object):
+        for table in (self._entries, self._by_object, self._by_row):
             while len(table) > self.capacity:
                 del table[next(iter(table))]
 

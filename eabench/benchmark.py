@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from eabench._resolve import ConfigCache
+from eabench.card import BenchmarkCard, Calibration, standard_metrics
 from eabench.errors import FidelityError, InvalidArgumentError
 from eabench.results import (
     CLIPPED,
@@ -42,79 +43,12 @@ __all__ = ["Benchmark", "BenchmarkCard", "Calibration", "Prediction", "load", "s
 
 
 @dataclass(frozen=True, slots=True)
-class BenchmarkCard:
-    """What a benchmark is made of: data, split, held-out quality, licence, citation.
-
-    Attributes:
-        name: benchmark name.
-        space: search-space name.
-        dataset: dataset the configs were trained on.
-        training_data: description (and id) of the data the artifact was fitted on.
-        split: the train/test split recipe.
-        held_out_metrics: metric -> value on held-out data (from the artifact's manifest).
-        licence: licence of the artifact and its data.
-        citation: what to cite.
-        notes: anything else a user should know (caveats).
-    """
-
-    name: str
-    space: str
-    dataset: str
-    training_data: Any
-    split: Any
-    held_out_metrics: Mapping[str, Any]
-    licence: str
-    citation: str
-    notes: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "name": self.name,
-            "space": self.space,
-            "dataset": self.dataset,
-            "training_data": self.training_data,
-            "split": self.split,
-            "held_out_metrics": dict(self.held_out_metrics),
-            "licence": self.licence,
-            "citation": self.citation,
-            "notes": self.notes,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    """Off-socket power bounds of a calibration profile (reference/energy-meters.md 5.4).
-
-    Holistic energy is ``[E*(1-delta_on) + p_off_lo_w*t, E*(1+delta_on) + p_off_hi_w*t]`` with
-    ``E`` the primary meter's energy (J) and ``t`` the training time (s).
-    """
-
-    calibration_id: str
-    p_off_lo_w: float
-    p_off_hi_w: float
-    delta_on: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
 class Prediction:
     """What :meth:`Benchmark._predict_batch` returns: curves plus per-config flags."""
 
     curves: CurvePrediction
     flags: tuple[frozenset[str], ...]
     uncertainty: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-
-def standard_metrics(has_test: bool) -> dict[str, MetricInfo]:
-    """The metrics every eabench benchmark reports (``bench.metrics``)."""
-    out = {
-        "val_accuracy": MetricInfo("val_accuracy", "fraction", "maximize", 0.0, 1.0),
-        "train_time_s": MetricInfo("train_time_s", "s", "minimize", 0.0, np.inf, True),
-        "energy_j": MetricInfo("energy_j", "J", "minimize", 0.0, np.inf, True),
-    }
-    if has_test:
-        out["test_accuracy"] = MetricInfo("test_accuracy", "fraction", "maximize", 0.0, 1.0)
-    return out
 
 
 def _accelerator_for(space: Any) -> Any:
@@ -126,6 +60,38 @@ def _accelerator_for(space: Any) -> Any:
 
         return NB101Index(space)
     return None
+
+
+def _cat(parts: list[Any]) -> Any:
+    if parts[0] is None:
+        return None
+    return np.concatenate(parts, axis=0)
+
+
+def _cat_maps(parts: list[Any]) -> Any:
+    if not parts[0]:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
+
+
+def _concat_predictions(parts: list[Prediction]) -> Prediction:
+    """One :class:`Prediction` from predictions of consecutive chunks of configs."""
+    cs = [p.curves for p in parts]
+    curves = CurvePrediction(
+        epochs=cs[0].epochs,
+        val_accuracy=np.concatenate([c.val_accuracy for c in cs]),
+        test_accuracy=_cat([c.test_accuracy for c in cs]),
+        train_time_s=np.concatenate([c.train_time_s for c in cs]),
+        energy_j=_cat_maps([c.energy_j for c in cs]),
+        val_accuracy_std=_cat([c.val_accuracy_std for c in cs]),
+        energy_j_std=_cat_maps([c.energy_j_std for c in cs]),
+        clipped=_cat([c.clipped for c in cs]),
+    )
+    return Prediction(
+        curves=curves,
+        flags=tuple(f for p in parts for f in p.flags),
+        uncertainty=_cat_maps([p.uncertainty for p in parts]),
+    )
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -181,6 +147,9 @@ class Benchmark(ABC):
         self._result_base_flags = base_flags | self.meters[self.primary_meter].training_data_flags
         self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
         self._cache = ConfigCache(space, accelerator=_accelerator_for(space))
+        self._answers: dict[tuple[str, int], QueryResult] = {}
+        self.answer_cache_size = 4096
+        self.batch_chunk = 256
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, kind={self.kind!r})"
@@ -279,6 +248,9 @@ class Benchmark(ABC):
         if self.fidelity.semantics == "prefix":
             self._check_prefix(cfg, t)
         cid = self._cache.config_id(cfg)
+        answer = self._answers.get((cid, t))
+        if answer is not None:  # the same question again: the same (immutable) answer
+            return answer
         pred = self._predict_batch((cfg,), (cid,), grid)
         c = pred.curves
         flags = self._result_base_flags | fid_flags | pred.flags[0]
@@ -317,7 +289,7 @@ class Benchmark(ABC):
                 energy * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s,
             )
             flags = flags | {HOLISTIC_CALIBRATED}
-        return QueryResult(
+        answer = QueryResult(
             config_id=cid,
             epochs=t,
             val_accuracy=float(c.val_accuracy[0, -1]),
@@ -332,6 +304,11 @@ class Benchmark(ABC):
             flags=flags,
             provenance=self.provenance,
         )
+        if self.answer_cache_size:
+            self._answers[(cid, t)] = answer
+            while len(self._answers) > self.answer_cache_size:
+                del self._answers[next(iter(self._answers))]
+        return answer
 
     def query_batch(self, configs: Sequence[Any], epochs: int) -> BatchResult:
         """``query`` for many configs at one epoch count, as a struct of ``(n,)`` arrays.
@@ -352,7 +329,7 @@ class Benchmark(ABC):
                 self._check_prefix(cfg, t)
         point = grid[-1:]
         ids = tuple(self._cache.config_ids(cfgs))
-        pred = self._predict_batch(cfgs, ids, point)
+        pred = self._predict_chunked(cfgs, ids, point)
         c = pred.curves
         common = self._result_base_flags | fid_flags
         if self.calibration is not None:
@@ -386,6 +363,25 @@ class Benchmark(ABC):
             flags=flags,
             provenance=self.provenance,
         )
+
+    def _predict_chunked(
+        self, cfgs: Sequence[Any], ids: Sequence[str], epochs: np.ndarray
+    ) -> Prediction:
+        """``_predict_batch`` over chunks of ``batch_chunk`` configs, concatenated.
+
+        Every answer is a function of its own config only, so chunking changes no answer (up to
+        the last-bit rounding of BLAS matrix products, whose blocking depends on the batch
+        size); it bounds the temporaries of vectorised models (tree ensembles allocate arrays of
+        shape configs x trees), which lowers peak memory and runs faster.
+        """
+        size = self.batch_chunk
+        if len(cfgs) <= size:
+            return self._predict_batch(cfgs, ids, epochs)
+        parts = [
+            self._predict_batch(cfgs[i : i + size], ids[i : i + size], epochs)
+            for i in range(0, len(cfgs), size)
+        ]
+        return _concat_predictions(parts)
 
     def describe(self) -> dict[str, Any]:
         """Facts about this benchmark as a JSON-ready dict (used by ``eabench info``)."""

@@ -168,7 +168,7 @@ def _make_space(spec_space: str) -> Any:
 
 
 def _meters(manifest: Mapping[str, Any], ids: tuple[str, ...]) -> dict[str, MeterProvenance]:
-    raw = manifest.get("meters") or {}
+    raw = manifest.get("meter_info") or manifest.get("meters") or {}
     if isinstance(raw, list):
         raw = {str(m.get("id", m.get("meter"))): m for m in raw if isinstance(m, Mapping)}
     if not ids:
@@ -184,6 +184,8 @@ def _meters(manifest: Mapping[str, Any], ids: tuple[str, ...]) -> dict[str, Mete
             info = {**known, **{k: v for k, v in info.items() if v not in (None, "")}}
             if "trained_on" in info and "description" in known:
                 info["description"] = f"{info['trained_on']}; {known['description']}"
+        if info.get("note"):
+            info = {**info, "description": f"{info.get('description', '')} ({info['note']})"}
         notes = dict(info.get("flag_notes") or {})
         if info.get("pue_removed"):
             notes.pop("PUE_APPLIED", None)
@@ -278,7 +280,7 @@ def from_artifact(
         table_name = table_name if isinstance(table_name, str) else "table.npz"
         if not (folder / table_name).is_file():
             raise ArtifactError.for_field("table", str(folder / table_name), "does not exist")
-        table = read_table(folder / table_name)
+        table = read_table(folder / table_name, manifest)
     meters = _meters(manifest, meter_order(surrogate, table))
     simulated = bool(manifest.get("simulated", False)) or any(m.simulated for m in meters.values())
     data = manifest.get("training_data", manifest.get("data_id", ""))

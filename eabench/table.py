@@ -8,6 +8,13 @@ Format (numpy ``.npz``, no pickles; ``allow_pickle=False`` on load):
 - ``energy_j__<meter id>``: float64 ``(n, k)``, cumulative joules of that meter;
 - NaN means "not measured" (for example NB101 7V: energy only at 4 epochs, test accuracy only
   at 108): the table kind never returns it as a number (see ``TableBenchmark``).
+
+The 7V surrogate artifact (``eabench.surrogates.publish``) writes its measured rows in a budget
+layout instead, which :func:`read_table` converts: ``config_id`` (n,), ``budgets`` (4,),
+``val_acc`` (n, 4), ``test_acc_108`` (n,) and ``energy_4ep_wh`` (n,) as published by EC-NAS (Wh,
+PUE included). Energy becomes joules of the manifest's first meter at 4 epochs, divided by that
+meter's ``pue_removed`` (as the surrogate's energy head is), test accuracy sits at 108 epochs,
+and there is no measured training time.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,8 +64,37 @@ class MeasuredTable:
         ]
 
 
-def read_table(path: str | Path) -> MeasuredTable:
-    """Load and check a ``table.npz``; raises ``ArtifactError`` naming what is wrong."""
+_BUDGET_LAYOUT = {"config_id", "budgets", "val_acc", "test_acc_108", "energy_4ep_wh"}
+
+
+def _from_budget_layout(data: dict[str, np.ndarray], manifest: Mapping[str, Any]) -> None:
+    """Rewrite the 7V artifact's budget-layout arrays into the layout above (in place)."""
+    budgets = np.asarray(data.pop("budgets"), dtype=np.float64)
+    if not np.array_equal(budgets, np.round(budgets)):
+        raise ArtifactError.for_field("table.budgets", budgets.tolist(), "must be whole epochs")
+    epochs = budgets.astype(np.int64)
+    n, k = len(data["config_id"]), len(epochs)
+    if 4 not in epochs or 108 not in epochs:
+        raise ArtifactError.for_field("table.budgets", epochs.tolist(), "must include 4 and 108")
+    meters = manifest.get("meters") or []
+    meter = meters[0] if isinstance(meters, list) and meters else "carbontracker"
+    info = (manifest.get("meter_info") or {}).get(meter, {})
+    pue = float(info.get("pue_removed") or 1.0)
+    energy = np.full((n, k), np.nan)
+    energy[:, int(np.flatnonzero(epochs == 4)[0])] = data.pop("energy_4ep_wh") * 3600.0 / pue
+    test = np.full((n, k), np.nan)
+    test[:, int(np.flatnonzero(epochs == 108)[0])] = data.pop("test_acc_108")
+    data["epochs"] = epochs
+    data["val_accuracy"] = data.pop("val_acc")
+    data["test_accuracy"] = test
+    data[ENERGY_PREFIX + str(meter)] = energy
+
+
+def read_table(path: str | Path, manifest: Mapping[str, Any] | None = None) -> MeasuredTable:
+    """Load and check a ``table.npz``; raises ``ArtifactError`` naming what is wrong.
+
+    ``manifest`` (the artifact's) is needed for the budget layout of the 7V artifact.
+    """
     p = Path(path)
     try:
         with np.load(p, allow_pickle=False) as npz:
@@ -66,6 +103,8 @@ def read_table(path: str | Path) -> MeasuredTable:
         raise ArtifactError.for_field(
             "table", str(p), f"is not a readable npz file ({exc})"
         ) from exc
+    if set(data) == _BUDGET_LAYOUT:
+        _from_budget_layout(data, manifest or {})
     for key in ("config_id", "epochs", "val_accuracy"):
         if key not in data:
             raise ArtifactError.for_field("table", str(p), f"has no {key!r} array")

@@ -21,6 +21,7 @@ from eabench.errors import (
     InvalidConfigError,
     UnknownBenchmarkError,
 )
+from eabench.hub import sha256_file as hub_sha256
 from eabench.registry import from_artifact
 from eabench.results import (
     CLIPPED,
@@ -310,3 +311,48 @@ def test_dict_configs_are_memoised_but_still_validated(bench: Any, cells: Any) -
     with pytest.raises(InvalidConfigError):
         bench.query(bad, 12)  # errors are not memoised
     assert bench.query({**d, "matrix": np.array(d["matrix"])}, 12) == first
+
+
+def test_table_in_the_7v_artifact_budget_layout(tmp_path: Path, cells: Any) -> None:
+    measured = cells[:3]
+    folder = write_fake_artifact(
+        tmp_path / "a",
+        n_features=N_FEATURES,
+        meters=["carbontracker", "gpu.nvml_counter"],
+        meter_info={"carbontracker": {"trained_on": "EC-NAS 7V", "pue_removed": 1.59}},
+    )
+    np.savez(
+        folder / "table.npz",
+        config_id=np.array([k for _, k in measured]),
+        budgets=np.array([4.0, 12.0, 36.0, 108.0]),
+        val_acc=np.tile([0.5, 0.6, 0.7, 0.8], (3, 1)),
+        test_acc_108=np.array([0.79, 0.78, 0.77]),
+        energy_4ep_wh=np.array([1.59, 3.18, 4.77]),
+    )
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["table.npz"] = {"sha256": hub_sha256(folder / "table.npz")}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    tb = from_artifact(folder, kind="table", loader=load_fake)
+    res = tb.query(measured[1][0], 4)
+    assert res.energy_j == pytest.approx(2 * 3600.0)  # 3.18 Wh / PUE 1.59 = 2 Wh
+    assert res.val_accuracy == 0.5
+    assert {"MEASURED", "PREDICTED_TRAIN_TIME_S", "PREDICTED_TEST_ACCURACY"} <= res.flags
+    assert "PUE_REMOVED" in res.flags
+    res108 = tb.query(measured[2][0], 108)
+    assert res108.test_accuracy == 0.77
+    assert "PREDICTED_TEST_ACCURACY" not in res108.flags
+    assert "PREDICTED_ENERGY_J_CARBONTRACKER" in res108.flags
+
+
+def test_query_batch_in_chunks_gives_the_same_answers(bench: Any, cells: Any) -> None:
+    configs = [c for c, _ in cells]
+    whole = bench.query_batch(configs, 36)
+    bench.batch_chunk = 7
+    parts = bench.query_batch(configs, 36)
+    assert parts.config_ids == whole.config_ids
+    assert parts.flags == whole.flags
+    for name in ("val_accuracy", "test_accuracy", "train_time_s", "energy_j"):
+        np.testing.assert_allclose(getattr(parts, name), getattr(whole, name), rtol=1e-12)
+    np.testing.assert_allclose(
+        parts.uncertainty["energy_j_std"], whole.uncertainty["energy_j_std"], rtol=1e-12
+    )

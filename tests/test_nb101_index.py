@@ -64,6 +64,7 @@ def test_fast_path_gives_the_same_answers(
     raw = json.loads(VECTORS.read_text())["vectors"][:60]
     given = [Cell([[int(c) for c in r] for r in v["matrix"]], v["labels"]) for v in raw]
     configs = canonical + given + [c.to_dict() for c in given[:10]]
+    configs += canonical[:3] + given[:3] + [space.data.cell(0), space.data.cell(0)]  # repeats
     assert fast._cache.accelerator.rows(canonical).min() >= 0
     for cfg in configs:
         assert fast.query(cfg, 36) == slow.query(cfg, 36)

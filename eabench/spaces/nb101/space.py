@@ -84,9 +84,7 @@ class NB101Space:
 
     def index_of(self, config: Cell | Mapping[str, Any]) -> int:
         """Row of the config's isomorphism class in the sorted-hash order of :attr:`data`."""
-        idx = self.data.index_of(Cell.coerce(config).hash())
-        assert isinstance(idx, int)
-        return idx
+        return int(self.data.index_of(Cell.coerce(config).hash()))
 
     def encode(self, configs: Sequence[Cell | Mapping[str, Any]]) -> np.ndarray:
         """Encode configs as a ``(n, 45)`` float64 matrix (see ``eabench.spaces.nb101.encode``).
