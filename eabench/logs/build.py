@@ -4,6 +4,7 @@ and :func:`write_dataset` (deterministic bytes: gzip+shuffle, no HDF5 timestamps
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -96,12 +97,16 @@ def config_matrix_ops(
     for i, cfg in enumerate(configs):
         if cfg is None:
             continue
-        m = np.asarray(cfg["matrix"], dtype=np.uint8)
-        v = m.shape[0]
-        if m.shape != (v, v) or v > 7 or len(cfg["ops"]) != v:
+        try:
+            m = np.asarray(cfg["matrix"], dtype=np.uint8)
+            v = m.shape[0] if m.ndim == 2 else -1
+            labels = [_OPS_LABEL[o] for o in cfg["ops"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _err(f"configs[{i}]", cfg, f"not a 7V config dict: {exc}") from exc
+        if m.shape != (v, v) or v > 7 or len(labels) != v:
             raise _err(f"configs[{i}]", cfg, "must be a V x V matrix (V <= 7) with V ops")
         matrix[i, :v, :v] = m
-        ops[i, :v] = [_OPS_LABEL[o] for o in cfg["ops"]]
+        ops[i, :v] = labels
         nv[i] = v
     return matrix, ops, nv
 
@@ -288,10 +293,10 @@ def write_dataset(
     import h5py
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     seen: set[tuple[str, str, str]] = set()
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with h5py.File(tmp, "w", track_order=True) as f:
             f.attrs["format"] = DATASET_FORMAT
             f.attrs["version"] = DATASET_VERSION
@@ -305,8 +310,11 @@ def write_dataset(
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         tmp.replace(path)
+    except OSError as exc:
+        raise _err("out", str(path), f"cannot write the dataset: {exc}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
     return path
 
 

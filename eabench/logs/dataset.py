@@ -54,6 +54,7 @@ __all__ = [
     "Metric",
     "RunTable",
     "open_dataset",
+    "shipped_dataset_path",
 ]
 
 DATASET_FORMAT: Final = "eabench.dataset"
@@ -370,6 +371,11 @@ def _check_shapes(t: RunTable, n: int) -> None:
             raise _err(f"static/{m.name}", m.values.shape, f"must be ({n},)")
     if t.energy is not None and t.energy.energy_j.shape[:2] != (n, e):
         raise _err("energy/energy_j", t.energy.energy_j.shape, f"must start with ({n}, {e})")
+
+
+def shipped_dataset_path() -> Path:
+    """``data/eabench-data.h5`` of a source checkout (the real data; not part of the wheel)."""
+    return Path(__file__).resolve().parents[2] / "data" / "eabench-data.h5"
 
 
 def open_dataset(path: str | os.PathLike[str]) -> Dataset:

@@ -192,8 +192,8 @@ class _Collector:
             self.add_runs(path, [read_run_log(path)])
         elif fmt == "ecnas-results":
             graphs: dict[str, Any] = {}
-            m = ecnas_results._PATH_RE.search(path.as_posix())
-            gpath = ecnas_results.find_graphs_file(path, m["sub"]) if m else None
+            sub = ecnas_results.results_subspace(path)
+            gpath = ecnas_results.find_graphs_file(path, sub) if sub else None
             if gpath is not None:
                 if gpath not in self.graphs:
                     self.graphs[gpath] = ecnas_results.load_graphs(gpath)

@@ -19,12 +19,23 @@ Missing values are ``None`` (plus a flag or a ``missing`` entry saying why), nev
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from eabench.errors import InvalidLogError, InvalidReadingError
+from eabench.logs._checks import (
+    ACCURACY_FIELDS,
+    METRIC_FIELDS,
+    check_int,
+    check_mapping,
+    check_metrics,
+    check_number,
+    check_str,
+    err,
+    flags_from,
+    known_keys,
+    readings_from,
+)
 from eabench.meters.provenance import Flag, MeterReading
 
 __all__ = [
@@ -39,117 +50,6 @@ __all__ = [
 
 FORMAT_NAME: Final = "eabench.runlog"
 FORMAT_VERSION: Final = 1
-#: Accuracy (fraction) and loss fields of an epoch record; all optional (None = not measured).
-METRIC_FIELDS: Final[tuple[str, ...]] = (
-    "train_accuracy",
-    "val_accuracy",
-    "test_accuracy",
-    "train_loss",
-    "val_loss",
-    "test_loss",
-)
-_ACCURACY_FIELDS: Final = ("train_accuracy", "val_accuracy", "test_accuracy")
-
-
-def _err(field_name: str, value: Any, rule: str) -> InvalidLogError:
-    return InvalidLogError.for_field(field_name, value, rule)  # type: ignore[return-value]
-
-
-def _check_str(name: str, value: Any, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or not value:
-        raise _err(name, value, "must be a non-empty string" + (" or null" if optional else ""))
-
-
-def _check_number(name: str, value: Any, *, lo: float = 0.0, hi: float = math.inf) -> None:
-    """None passes; otherwise a finite real in [lo, hi]."""
-    if value is None:
-        return
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise _err(name, value, "must be a number or null")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _err(name, value, "must be finite (use null for missing)")
-    if not lo <= value <= hi:
-        raise _err(name, value, f"must be in [{lo}, {hi}]")
-
-
-def _check_int(name: str, value: Any, *, lo: int = 0, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _err(name, value, "must be an integer")
-    if value < lo:
-        raise _err(name, value, f"must be >= {lo}")
-
-
-def _check_json_value(name: str, value: Any, depth: int = 0) -> None:
-    """Free-form mappings hold only JSON values with finite numbers."""
-    if depth > 32:
-        raise _err(name, "...", "nesting deeper than 32 levels")
-    if value is None or isinstance(value, (str, bool)):
-        return
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise _err(name, value, "must be finite (use null for missing)")
-        return
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise _err(name, k, "mapping keys must be strings")
-            _check_json_value(f"{name}.{k}", v, depth + 1)
-        return
-    if isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _check_json_value(f"{name}[{i}]", v, depth + 1)
-        return
-    raise _err(name, type(value).__name__, "must be a JSON value")
-
-
-def _check_mapping(name: str, value: Any) -> None:
-    if not isinstance(value, Mapping):
-        raise _err(name, type(value).__name__, "must be an object")
-    _check_json_value(name, value)
-
-
-def _readings_from(name: str, raw: Any, run_id: str) -> tuple[MeterReading, ...]:
-    if not isinstance(raw, (list, tuple)):
-        raise _err(name, type(raw).__name__, "must be a list of meter readings")
-    out = []
-    for i, item in enumerate(raw):
-        try:
-            reading = item if isinstance(item, MeterReading) else MeterReading.from_dict(item)
-        except InvalidReadingError as exc:
-            raise _err(f"{name}[{i}]", exc.value, f"invalid reading: {exc}") from exc
-        except (TypeError, OverflowError) as exc:  # wrong kind of field, or an int beyond float
-            raise _err(f"{name}[{i}]", item, f"invalid reading: {exc}") from exc
-        if reading.run_id != run_id:
-            raise _err(f"{name}[{i}].run_id", reading.run_id, f"must equal the run id {run_id!r}")
-        out.append(reading)
-    ids = [r.reading_id for r in out]
-    if len(set(ids)) != len(ids):
-        raise _err(f"{name}.reading_id", ids, "reading ids must be unique within a record")
-    return tuple(out)
-
-
-def _flags_from(name: str, raw: Any) -> tuple[Flag, ...]:
-    if not isinstance(raw, (list, tuple)):
-        raise _err(name, type(raw).__name__, "must be a list of flags")
-    try:
-        return tuple(f if isinstance(f, Flag) else Flag.from_dict(f) for f in raw)
-    except InvalidReadingError as exc:
-        raise _err(name, exc.value, f"invalid flag: {exc}") from exc
-
-
-def _known_keys(name: str, data: Mapping[str, Any], allowed: set[str], required: set[str]) -> None:
-    if not isinstance(data, Mapping):
-        raise _err(name, type(data).__name__, "must be an object")
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise _err(name, unknown, "unknown keys")
-    missing = sorted(required - set(data))
-    if missing:
-        raise _err(name, missing, "missing required keys")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,22 +73,15 @@ class SetupWindow:
 
     @classmethod
     def from_dict(cls, data: Any, run_id: str) -> SetupWindow:
-        _known_keys("setup", data, {"wall_time_s", "readings", "metrics"}, set())
-        _check_number("setup.wall_time_s", data.get("wall_time_s"))
+        known_keys("setup", data, {"wall_time_s", "readings", "metrics"}, set())
+        check_number("setup.wall_time_s", data.get("wall_time_s"))
         metrics = data.get("metrics", {})
-        _check_metrics("setup.metrics", metrics)
+        check_metrics("setup.metrics", metrics)
         return cls(
             wall_time_s=data.get("wall_time_s"),
-            readings=_readings_from("setup.readings", data.get("readings", []), run_id),
+            readings=readings_from("setup.readings", data.get("readings", []), run_id),
             metrics=dict(metrics),
         )
-
-
-def _check_metrics(name: str, metrics: Any) -> None:
-    _known_keys(name, metrics, set(METRIC_FIELDS), set())
-    for key, value in metrics.items():
-        hi = 1.0 if key in _ACCURACY_FIELDS else 1e12
-        _check_number(f"{name}.{key}", value, hi=hi)
 
 
 _HEADER_KEYS: Final = {
@@ -273,38 +166,39 @@ class RunHeader:
     @classmethod
     def from_dict(cls, data: Any) -> RunHeader:
         """Validate a header dict (the JSON of line 1); raises ``InvalidLogError``."""
-        _known_keys("header", data, _HEADER_KEYS, _HEADER_REQUIRED)
+        known_keys("header", data, _HEADER_KEYS, _HEADER_REQUIRED)
         if data["format"] != FORMAT_NAME:
-            raise _err("format", data["format"], f"must be {FORMAT_NAME!r}")
+            raise err("format", data["format"], f"must be {FORMAT_NAME!r}")
         if data["version"] != FORMAT_VERSION or isinstance(data["version"], bool):
-            raise _err("version", data["version"], f"must be {FORMAT_VERSION}")
+            raise err("version", data["version"], f"must be {FORMAT_VERSION}")
         if data["kind"] != "header":
-            raise _err("kind", data["kind"], "the first line must have kind 'header'")
+            raise err("kind", data["kind"], "the first line must have kind 'header'")
         for name in ("run_id", "space", "dataset"):
-            _check_str(name, data[name])
-        _check_str("config_id", data.get("config_id"), optional=True)
-        _check_int("seed", data.get("seed"), optional=True)
-        _check_int("max_epochs", data.get("max_epochs"), lo=1, optional=True)
+            check_str(name, data[name])
+        check_str("config_id", data.get("config_id"), optional=True)
+        check_int("seed", data.get("seed"), optional=True)
+        check_int("max_epochs", data.get("max_epochs"), lo=1, optional=True)
         config = data.get("config")
         if config is not None:
-            _check_mapping("config", config)
+            check_mapping("config", config)
+            _check_space_config(data["space"], config, data.get("config_id"))
         for name in ("hardware", "software", "protocol", "source", "extra"):
-            _check_mapping(name, data.get(name, {}))
+            check_mapping(name, data.get(name, {}))
         source = data["source"]
-        _check_str("source.kind", source.get("kind"))
+        check_str("source.kind", source.get("kind"))
         meters = data.get("meters", [])
         if not isinstance(meters, list) or not all(isinstance(m, Mapping) for m in meters):
-            raise _err("meters", meters, "must be a list of objects")
+            raise err("meters", meters, "must be a list of objects")
         for i, m in enumerate(meters):
-            _check_mapping(f"meters[{i}]", m)
-            _check_str(f"meters[{i}].meter", m.get("meter"))
+            check_mapping(f"meters[{i}]", m)
+            check_str(f"meters[{i}].meter", m.get("meter"))
         missing = data.get("missing", [])
         if not isinstance(missing, list):
-            raise _err("missing", missing, "must be a list of {field, reason}")
+            raise err("missing", missing, "must be a list of {field, reason}")
         for i, m in enumerate(missing):
-            _known_keys(f"missing[{i}]", m, {"field", "reason"}, {"field", "reason"})
-            _check_str(f"missing[{i}].field", m["field"])
-            _check_str(f"missing[{i}].reason", m["reason"])
+            known_keys(f"missing[{i}]", m, {"field", "reason"}, {"field", "reason"})
+            check_str(f"missing[{i}].field", m["field"])
+            check_str(f"missing[{i}].reason", m["reason"])
         setup = data.get("setup")
         run_id = data["run_id"]
         return cls(
@@ -321,10 +215,25 @@ class RunHeader:
             protocol=dict(data.get("protocol", {})),
             meters=tuple(dict(m) for m in meters),
             missing=tuple(dict(m) for m in missing),
-            flags=_flags_from("flags", data.get("flags", [])),
+            flags=flags_from("flags", data.get("flags", [])),
             setup=None if setup is None else SetupWindow.from_dict(setup, run_id),
             extra=dict(data.get("extra", {})),
         )
+
+
+def _check_space_config(space: str, config: Mapping[str, Any], config_id: Any) -> None:
+    """For spaces eabench implements, the config must be valid and its id must match."""
+    if space != "nb101-7v":
+        return
+    from eabench.errors import InvalidConfigError
+    from eabench.spaces.nb101 import Cell
+
+    try:
+        cell_id = Cell.from_dict(config).hash()
+    except InvalidConfigError as exc:
+        raise err("config", exc.value, f"not a valid nb101-7v cell: {exc}") from exc
+    if config_id is not None and config_id != cell_id:
+        raise err("config_id", config_id, f"must equal the NB101 hash of config ({cell_id})")
 
 
 _EPOCH_KEYS: Final = {
@@ -369,24 +278,24 @@ class EpochRecord:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_str("run_id", self.run_id)
-        _check_int("epoch", self.epoch)
-        _check_int("span_epochs", self.span_epochs, lo=1)
+        check_str("run_id", self.run_id)
+        check_int("epoch", self.epoch)
+        check_int("span_epochs", self.span_epochs, lo=1)
         if self.epoch - self.span_epochs + 1 < 0:
-            raise _err("span_epochs", self.span_epochs, f"must be <= epoch + 1 ({self.epoch + 1})")
+            raise err("span_epochs", self.span_epochs, f"must be <= epoch + 1 ({self.epoch + 1})")
         for name in METRIC_FIELDS:
-            hi = 1.0 if name in _ACCURACY_FIELDS else 1e12
-            _check_number(name, getattr(self, name), hi=hi)
-        _check_number("train_time_s", self.train_time_s)
-        _check_number("eval_time_s", self.eval_time_s)
+            hi = 1.0 if name in ACCURACY_FIELDS else 1e12
+            check_number(name, getattr(self, name), hi=hi)
+        check_number("train_time_s", self.train_time_s)
+        check_number("eval_time_s", self.eval_time_s)
         for i, r in enumerate(self.readings):
             if not isinstance(r, MeterReading):
-                raise _err(f"readings[{i}]", r, "must be a MeterReading")
+                raise err(f"readings[{i}]", r, "must be a MeterReading")
             if r.run_id != self.run_id:
-                raise _err(f"readings[{i}].run_id", r.run_id, f"must equal {self.run_id!r}")
+                raise err(f"readings[{i}].run_id", r.run_id, f"must equal {self.run_id!r}")
             if r.epoch != self.epoch:
-                raise _err(f"readings[{i}].epoch", r.epoch, f"must equal the epoch {self.epoch}")
-        _check_mapping("extra", self.extra)
+                raise err(f"readings[{i}].epoch", r.epoch, f"must equal the epoch {self.epoch}")
+        check_mapping("extra", self.extra)
 
     @property
     def first_epoch(self) -> int:
@@ -406,15 +315,15 @@ class EpochRecord:
     @classmethod
     def from_dict(cls, data: Any) -> EpochRecord:
         """Validate an epoch line; raises ``InvalidLogError``."""
-        _known_keys("epoch record", data, _EPOCH_KEYS, {"kind", "run_id", "epoch"})
+        known_keys("epoch record", data, _EPOCH_KEYS, {"kind", "run_id", "epoch"})
         if data["kind"] != "epoch":
-            raise _err("kind", data["kind"], "must be 'epoch' after the header line")
-        _check_str("run_id", data["run_id"])
-        _check_int("epoch", data["epoch"])
+            raise err("kind", data["kind"], "must be 'epoch' after the header line")
+        check_str("run_id", data["run_id"])
+        check_int("epoch", data["epoch"])
         kwargs = {k: v for k, v in data.items() if k not in ("kind", "readings", "flags")}
-        _check_mapping("extra", kwargs.get("extra", {}))
-        kwargs["readings"] = _readings_from("readings", data.get("readings", []), data["run_id"])
-        kwargs["flags"] = _flags_from("flags", data.get("flags", []))
+        check_mapping("extra", kwargs.get("extra", {}))
+        kwargs["readings"] = readings_from("readings", data.get("readings", []), data["run_id"])
+        kwargs["flags"] = flags_from("flags", data.get("flags", []))
         return cls(**kwargs)
 
 
@@ -453,14 +362,14 @@ def check_sequence(header: RunHeader, epochs: tuple[EpochRecord, ...]) -> None:
     expected = 0
     for i, rec in enumerate(epochs):
         if rec.run_id != header.run_id:
-            raise _err(f"epochs[{i}].run_id", rec.run_id, f"must equal {header.run_id!r}")
+            raise err(f"epochs[{i}].run_id", rec.run_id, f"must equal {header.run_id!r}")
         if rec.first_epoch != expected:
-            raise _err(
+            raise err(
                 f"epochs[{i}].epoch",
                 rec.epoch,
                 f"window starts at epoch {rec.first_epoch}, expected {expected} "
                 "(records must be contiguous, without gaps or duplicates)",
             )
         if header.max_epochs is not None and rec.epoch >= header.max_epochs:
-            raise _err(f"epochs[{i}].epoch", rec.epoch, f"must be < max_epochs {header.max_epochs}")
+            raise err(f"epochs[{i}].epoch", rec.epoch, f"must be < max_epochs {header.max_epochs}")
         expected = rec.epoch + 1

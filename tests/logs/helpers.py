@@ -6,6 +6,9 @@ from typing import Any
 
 from eabench.logs import EpochRecord, RunHeader
 from eabench.meters import MeterReading
+from eabench.spaces.nb101 import Cell
+
+CONFIG = {"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}
 
 
 def header(run_id: str = "run-1", max_epochs: int | None = 5, **kw: Any) -> RunHeader:
@@ -14,8 +17,8 @@ def header(run_id: str = "run-1", max_epochs: int | None = 5, **kw: Any) -> RunH
         "space": "nb101-7v",
         "dataset": "cifar10",
         "source": {"kind": "eabench"},
-        "config": {"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]},
-        "config_id": "a" * 32,
+        "config": CONFIG,
+        "config_id": Cell.from_dict(CONFIG).hash(),
         "seed": 0,
         "max_epochs": max_epochs,
         "meters": ({"meter": "gpu.nvml_counter"},),

@@ -166,3 +166,9 @@ def test_import_logs_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_shipped_dataset_path_is_the_repo_data(repo_root: Path) -> None:
+    from eabench.logs import shipped_dataset_path
+
+    assert shipped_dataset_path() == repo_root / "data" / "eabench-data.h5"

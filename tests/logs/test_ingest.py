@@ -99,3 +99,9 @@ def test_ingest_all_real_data(shared_data: Path, tmp_path: Path) -> None:
     assert report["tables"]["nb101-7v/cifar10/ecnas_runs"] == 2805
     assert report["tables"]["nb101-7v/cifar10/ecnas_7v"] == 4310
     assert report["tables"]["nb101-7v/cifar10/nb101_all"] == 423_624
+
+
+def test_unwritable_out_is_a_typed_error(raw: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["ingest", str(raw), "--out", str(blocker / "sub" / "ds.h5")]) == 2

@@ -106,3 +106,35 @@ def test_sequence_rules() -> None:
     log = RunLog(h, (record("run-1", 0), wide))
     assert log.complete
     assert log.next_epoch == 3
+
+
+def test_nb101_configs_are_checked_against_the_space() -> None:
+    d = header().to_dict()
+    d["config"] = {"matrix": [[0, 1], [0, 1]], "ops": ["input", "output"]}
+    with pytest.raises(InvalidLogError, match="not a valid nb101-7v cell"):
+        RunHeader.from_dict(d)
+    d = header(config_id="a" * 32).to_dict()  # not the hash of the 2-vertex cell
+    with pytest.raises(InvalidLogError, match="NB101 hash"):
+        RunHeader.from_dict(d)
+
+
+def test_adapter_output_round_trips_through_the_writer_and_the_schema(
+    tmp_path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
+    from eabench.logs import read_run_log, run_log_path
+    from eabench.logs.adapters.ecnas_results import read_ecnas_results
+    from eabench.logs.adapters.pycls import read_pycls_sweep
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    logs = [read_ecnas_results(p) for p in sorted((fixtures / "raw").rglob("results.json"))]
+    logs += read_pycls_sweep(fixtures / "pycls" / "sweep.json")
+    for log in logs:
+        with RunLogWriter.open(tmp_path, log.header) as w:
+            for rec in log.epochs:
+                w.append(rec)
+        path = run_log_path(tmp_path, log.run_id)
+        back = read_run_log(path)
+        assert back.header.to_dict() == log.header.to_dict()
+        assert back.epochs == log.epochs
+        for line in path.read_text().splitlines():
+            validator.validate(json.loads(line))

@@ -44,7 +44,14 @@ from eabench.logs.adapters._common import (
 from eabench.logs.schema import EpochRecord, RunHeader, RunLog, SetupWindow
 from eabench.meters.provenance import MeterReading
 
-__all__ = ["ECNAS_PUE", "GraphTable", "load_graphs", "read_ecnas_results"]
+__all__ = [
+    "ECNAS_PUE",
+    "GraphTable",
+    "find_graphs_file",
+    "load_graphs",
+    "read_ecnas_results",
+    "results_subspace",
+]
 
 ECNAS_PUE: Final = 1.59
 POLL_PERIOD_S: Final = 10.0
@@ -79,6 +86,12 @@ def load_graphs(path: Path) -> dict[str, tuple[list[list[int]], list[str]]]:
             raise err(f"graphs[{key}].labels", labels, "labels must be in {-2,-1,0,1,2}") from exc
         out[key] = ([[int(x) for x in row] for row in matrix], ops)
     return out
+
+
+def results_subspace(path: Path) -> str | None:
+    """The subspace (``4V9E``, ``5V9E``) named by an EC-NAS results path, or None."""
+    m = _PATH_RE.search(Path(path).as_posix())
+    return m["sub"] if m else None
 
 
 def find_graphs_file(results_path: Path, subspace: str) -> Path | None:
