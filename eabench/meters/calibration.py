@@ -21,19 +21,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
-import os
-import platform
-import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
 
 from eabench.errors import CalibrationError, InvalidArgumentError
+from eabench.meters.host import host_fingerprint, prime_load
 from eabench.meters.provenance import MeterReading
+from eabench.meters.session import MeterSession
 
 __all__ = [
     "FORMAT_VERSION",
@@ -42,6 +40,7 @@ __all__ = [
     "CalibrationRun",
     "OffSocketBounds",
     "build_profile",
+    "calibrate",
     "holistic_reading",
     "host_fingerprint",
     "prime_load",
@@ -51,56 +50,6 @@ __all__ = [
 FORMAT_VERSION: Final[int] = 1
 #: meters whose (non-overlapping) readings sum to the on-socket energy
 ON_SOCKET_METERS: Final[tuple[str, ...]] = ("gpu.nvml_counter", "cpu.rapl", "dram.rapl")
-
-
-def host_fingerprint(
-    hostname: str | None = None,
-    cpu_model: str | None = None,
-    gpu_uuids: Sequence[str] = (),
-    kernel: str | None = None,
-    driver: str | None = None,
-) -> str:
-    """sha256 (first 16 hex) of hostname, CPU model, GPU UUIDs, kernel and driver version."""
-    if cpu_model is None:
-        cpu_model = platform.processor()
-        try:
-            for line in Path("/proc/cpuinfo").read_text().splitlines():
-                if line.startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
-        except OSError:
-            pass
-    parts = [
-        hostname if hostname is not None else socket.gethostname(),
-        cpu_model,
-        ",".join(sorted(gpu_uuids)),
-        kernel if kernel is not None else platform.release(),
-        driver or "",
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
-
-
-def _primes_until(deadline: float) -> int:
-    """Trial-division prime search until ``deadline`` (time.monotonic); returns primes found."""
-    found, n = 0, 3
-    while time.monotonic() < deadline:
-        for _ in range(2000):
-            is_prime = all(n % d for d in range(3, math.isqrt(n) + 1, 2))
-            found += is_prime
-            n += 2
-    return found
-
-
-def prime_load(duration_s: float, processes: int | None = None) -> int:
-    """Busy load for calibration: a prime-number search on ``processes`` cores (default all)
-    for ``duration_s`` seconds. Returns the number of primes found (proof of work)."""
-    if not duration_s > 0:
-        raise InvalidArgumentError.for_field("duration_s", duration_s, "must be > 0")
-    n = processes or os.cpu_count() or 1
-    deadline = time.monotonic() + duration_s
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(n) as pool:
-        return sum(pool.map(_primes_until, [deadline] * n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,3 +325,27 @@ def holistic_reading(
         simulated=any(r.simulated for r in on_socket),
         error=error,
     )
+
+
+def calibrate(
+    session: MeterSession,
+    fingerprint: str,
+    *,
+    idle_s: float = 300.0,
+    busy_s: float = 300.0,
+    busy_load: Callable[[float], object] = prime_load,
+    idle_wait: Callable[[float], None] = time.sleep,
+    **profile_kw: Any,
+) -> CalibrationProfile:
+    """Measure an idle run and a ``prime`` busy run with ``session`` (which must include
+    ``node.external`` and on-socket meters) and build the profile. ``busy_load(seconds)`` runs the
+    load (default :func:`prime_load` on all cores); ``idle_wait(seconds)`` idles."""
+    runs = []
+    for epoch, (name, seconds) in enumerate((("idle", idle_s), ("prime", busy_s))):
+        session.begin(epoch, f"calibration-{name}")
+        if name == "idle":
+            idle_wait(seconds)
+        else:
+            busy_load(seconds)
+        runs.append(run_from_readings(name, session.end().readings))
+    return build_profile(runs[0], runs[1:], fingerprint, **profile_kw)

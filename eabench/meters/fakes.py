@@ -12,6 +12,8 @@ simulated numbers can never enter published tables.
   the integral of P(t) published every ``counter_period_s``, and whose instantaneous power is a
   ``sensor_window_s`` boxcar published every ``sensor_period_s`` (Yang et al.: A100/H100 average
   25 ms of every 100 ms), with injectable errors and a counter reset (driver reload).
+- :func:`fake_pynvml`: a ``pynvml`` module backed by a :class:`FakeNvml`, so the production
+  nvidia-ml-py code path (:class:`~eabench.meters.nvml.PynvmlSource`) runs in CI.
 - :func:`write_fake_smi`: a fake ``nvidia-smi`` executable (Python script) for PATH.
 """
 
@@ -19,17 +21,20 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import math
 import stat
 import sys
 import threading
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from eabench.errors import InvalidArgumentError, MeterUnavailableError
+from eabench.errors import InvalidArgumentError, InvalidLogError, MeterUnavailableError
 from eabench.meters.nvml import GpuInfo, PowerSample
 
 __all__ = [
@@ -37,6 +42,8 @@ __all__ = [
     "FakeGpu",
     "FakeNvml",
     "PowerTrace",
+    "fake_pynvml",
+    "load_trace_jsonl",
     "square_wave",
     "write_fake_smi",
 ]
@@ -158,6 +165,24 @@ class PowerTrace:
         return float(self.watts[i])
 
 
+def load_trace_jsonl(path: Path) -> PowerTrace:
+    """Replay a recorded power trace: JSONL lines ``{"t_s": float, "watts": float}``.
+
+    Meters fed from a replayed trace (through :class:`FakeNvml`) are marked simulated."""
+    t: list[float] = []
+    w: list[float] = []
+    for lineno, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            t.append(float(row["t_s"]))
+            w.append(float(row["watts"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidLogError.for_field(f"{path}:{lineno}", line[:80], "t_s, watts") from exc
+    return PowerTrace(np.array(t), np.array(w))
+
+
 def square_wave(
     low_w: float, high_w: float, period_s: float, duty: float, start_s: float, stop_s: float
 ) -> PowerTrace:
@@ -230,8 +255,8 @@ class FakeNvml:
         t = self.clock.now_s()
         tp = self._published(t, g.counter_period_s, g.counter_phase_s)
         if g.reset_at_s is not None and t >= g.reset_at_s:
-            return int(g.trace.energy_j(g.reset_at_s, max(tp, g.reset_at_s)) * 1000)
-        return g.counter_offset_mj + int(g.trace.energy_j(0.0, tp) * 1000)
+            return _to_mj(g.trace.energy_j(g.reset_at_s, max(tp, g.reset_at_s)))
+        return g.counter_offset_mj + _to_mj(g.trace.energy_j(0.0, tp))
 
     def power(self, nvml_index: int, field: str, scope: int = 0) -> PowerSample:
         g = self._gpu(nvml_index, "power")
@@ -250,6 +275,11 @@ class FakeNvml:
             "nvml_version": "fake",
             "cuda_driver_version": None,
         }
+
+
+def _to_mj(joules: float) -> int:
+    # floor to whole mJ (the counter's resolution), tolerant to float round-off
+    return math.floor(joules * 1000 + 1e-6)
 
 
 _SMI_SCRIPT = '''#!{python}
@@ -280,3 +310,84 @@ def write_fake_smi(directory: Path, watts: Sequence[float], latency_s: float = 0
     path.write_text(text)
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
+
+
+def fake_pynvml(fake: FakeNvml) -> types.ModuleType:
+    """A stand-in for the ``pynvml`` module (nvidia-ml-py) backed by ``fake``.
+
+    Put it in ``sys.modules["pynvml"]`` to run :class:`~eabench.meters.nvml.PynvmlSource` (the
+    production binding code) without a GPU. Error classes and constants are the real ones when
+    nvidia-ml-py is installed. The module is marked so readings through it are simulated.
+    """
+    from eabench.meters.nvml import ARCH_ORDER
+
+    err_base: type[Exception]
+    no_perm: type[Exception]
+    not_sup: type[Exception]
+    try:
+        import pynvml as real
+
+        err_base = real.NVMLError
+        no_perm = real.NVMLError_NoPermission
+        not_sup = real.NVMLError_NotSupported
+    except ImportError:  # pragma: no cover - nvidia-ml-py is a dev dependency
+        err_base = type("NVMLError", (Exception,), {})
+        no_perm = type("NVMLError_NoPermission", (err_base,), {})
+        not_sup = type("NVMLError_NotSupported", (err_base,), {})
+
+    mod = types.ModuleType("pynvml")
+    mod.__dict__["__eabench_simulated__"] = True
+
+    def wrap(fn: Any) -> Any:
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except PermissionError as exc:
+                raise no_perm() from exc
+            except MeterUnavailableError as exc:
+                raise not_sup() from exc
+
+        return call
+
+    def field_values(handle: int, fields: Sequence[tuple[int, int]]) -> list[Any]:
+        out = []
+        for fid, scope in fields:
+            kind = {185: "average", 186: "instant"}[fid]
+            s = fake.power(handle, kind, scope)
+            out.append(
+                types.SimpleNamespace(
+                    nvmlReturn=0,
+                    value=types.SimpleNamespace(uiVal=s.power_mw),
+                    timestamp=s.sensor_ts_us,
+                    latencyUsec=0,
+                )
+            )
+        return out
+
+    ns: dict[str, Any] = {
+        "NVMLError": err_base,
+        "NVMLError_NoPermission": no_perm,
+        "NVMLError_NotSupported": not_sup,
+        "NVML_SUCCESS": 0,
+        "_nvmlGetFunctionPointer": lambda name: name,
+        "nvmlInit": lambda: None,
+        "nvmlShutdown": lambda: None,
+        "nvmlDeviceGetCount": fake.device_count,
+        "nvmlDeviceGetHandleByIndex": lambda i: i,
+        "nvmlDeviceGetArchitecture": lambda h: ARCH_ORDER.index(fake.gpu_info(h).arch),
+        "nvmlDeviceGetName": lambda h: fake.gpu_info(h).name,
+        "nvmlDeviceGetUUID": lambda h: fake.gpu_info(h).uuid,
+        "nvmlDeviceGetPciInfo": lambda h: types.SimpleNamespace(
+            busId=fake.gpu_info(h).pci_bus_id.encode()
+        ),
+        "nvmlDeviceGetTotalEnergyConsumption": fake.total_energy_mj,
+        "nvmlDeviceGetPowerUsage": lambda h: fake.power(h, "usage").power_mw,
+        "nvmlDeviceGetFieldValues": field_values,
+        "nvmlSystemGetDriverVersion": lambda: "fake-driver",
+        "nvmlSystemGetNVMLVersion": lambda: "fake-nvml",
+        "nvmlSystemGetCudaDriverVersion": lambda: 12080,
+    }
+    for name, fn in ns.items():
+        is_callable_api = name.startswith("nvml") and callable(fn)
+        setattr(mod, name, wrap(fn) if is_callable_api else fn)
+    return mod

@@ -21,6 +21,7 @@ from eabench.meters.base import (
     Window,
     WindowEdges,
     kernel_release,
+    permission_record,
 )
 from eabench.meters.gpu_nvml_counter import _reason
 from eabench.meters.nvml import (
@@ -155,7 +156,7 @@ class NvmlPowerMeter:
                 error += f"; last: {type(errors[-1]).__name__}: {errors[-1]}"
         perms = None
         if energy is None and errors and isinstance(errors[-1], PermissionError):
-            perms = {"readable": False, "errno": "EACCES"}
+            perms = permission_record(errors[-1])
         return MeterReading(
             reading_id=f"{edges.window.run_id}/{edges.window.epoch}/"
             f"{edges.window.window_name}/{METER_ID}/{g.index}",

@@ -122,19 +122,18 @@ class ExternalCsvMeter:
         b = a + edges.duration_s
         inside = (t >= a) & (t <= b)
         ti, wi = t[inside], w[inside]
-        # interpolate at edges when samples straddle them
-        pts_t, pts_w = list(ti), list(wi)
+        # interpolate at the edges where samples straddle them, else hold the nearest sample
+        pts_t, pts_w = [float(x) for x in ti], [float(x) for x in wi]
+        lo_interp = bool(t.size) and t[0] < a and (not ti.size or ti[0] > a)
+        hi_interp = bool(t.size) and t[-1] > b and (not ti.size or ti[-1] < b)
+        if lo_interp:
+            pts_t.insert(0, a)
+            pts_w.insert(0, float(np.interp(a, t, w)))
+        if hi_interp:
+            pts_t.append(b)
+            pts_w.append(float(np.interp(b, t, w)))
         energy = None
-        lo_interp = hi_interp = False
-        if ti.size:
-            if t[0] < a:
-                lo_interp = True
-                pts_t.insert(0, a)
-                pts_w.insert(0, float(np.interp(a, t, w)))
-            if t[-1] > b:
-                hi_interp = True
-                pts_t.append(b)
-                pts_w.append(float(np.interp(b, t, w)))
+        if pts_t and (ti.size or (lo_interp and hi_interp)):
             tt = np.array([a, *pts_t, b])
             ww = np.array([pts_w[0], *pts_w, pts_w[-1]])
             energy = float(np.sum(np.diff(tt) * (ww[1:] + ww[:-1]) / 2))

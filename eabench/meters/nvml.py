@@ -187,8 +187,6 @@ def visible_nvml_indices(count: int, uuids: Sequence[str], env: str | None) -> l
 class PynvmlSource:
     """:class:`NvmlSource` over nvidia-ml-py. ``nvmlInit`` happens on first use, not here."""
 
-    simulated = False
-
     def __init__(self) -> None:
         self._nvml: Any = None
         self._handles: dict[int, Any] = {}
@@ -212,6 +210,11 @@ class PynvmlSource:
             self._nvml = pynvml
         return self._nvml
 
+    @property
+    def simulated(self) -> bool:
+        """True when the loaded ``pynvml`` is :func:`eabench.meters.fakes.fake_pynvml`."""
+        return bool(getattr(self._nvml, "__eabench_simulated__", False))
+
     def _handle(self, nvml_index: int) -> Any:
         if nvml_index not in self._handles:
             self._handles[nvml_index] = self._call("nvmlDeviceGetHandleByIndex", nvml_index)
@@ -234,12 +237,12 @@ class PynvmlSource:
         arch_id = int(self._call("nvmlDeviceGetArchitecture", h))
         arch = ARCH_ORDER[arch_id] if 0 <= arch_id < len(ARCH_ORDER) else f"arch{arch_id}"
         pci = self._call("nvmlDeviceGetPciInfo", h)
-        bus = pci.busId.decode() if isinstance(pci.busId, bytes) else str(pci.busId)
+        bus = _text(pci.busId)
         return GpuInfo(
             index=nvml_index,
             nvml_index=nvml_index,
-            name=str(self._call("nvmlDeviceGetName", h)),
-            uuid=str(self._call("nvmlDeviceGetUUID", h)),
+            name=_text(self._call("nvmlDeviceGetName", h)),
+            uuid=_text(self._call("nvmlDeviceGetUUID", h)),
             pci_bus_id=bus,
             arch=arch,
         )
@@ -272,7 +275,7 @@ class PynvmlSource:
             ("cuda_driver_version", "nvmlSystemGetCudaDriverVersion"),
         ):
             try:
-                out[key] = str(self._call(call))
+                out[key] = _text(self._call(call))
             except Exception:  # version strings are provenance, not essential
                 out[key] = None
         return out
@@ -283,6 +286,11 @@ class PynvmlSource:
             self._nvml.nvmlShutdown()
             self._nvml = None
             self._handles.clear()
+
+
+def _text(value: Any) -> str:
+    """NVML strings are bytes in old bindings and str in new ones."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def discover_gpus(source: NvmlSource, devices: Sequence[int] | None) -> list[GpuInfo]:
