@@ -25,9 +25,7 @@ def main() -> None:
     from eabench.surrogates.nb101_features import cell_features
     from eabench.surrogates.sources import load_nb101_7v
 
-    data = load_nb101_7v(
-        ROOT / "data" / "eabench-data.h5", Path("~/.cache/eabench/nb101_cells.npz").expanduser()
-    )
+    data = load_nb101_7v(ROOT / "data" / "eabench-data.h5")
     held = np.char.startswith(data.hashes.astype(str), "f")
     held[data.en_index[data.split["test"]]] = True
     fit = ~held[data.mb_index]

@@ -15,12 +15,6 @@ def register(sub: Any) -> None:
     p = sub.add_parser("evaluate", help="recompute a surrogate artifact's held-out metrics")
     p.add_argument("artifact", type=Path, help="artifact directory (with manifest.json)")
     p.add_argument("--data", type=Path, required=True, help="consolidated dataset (.h5)")
-    p.add_argument(
-        "--cells",
-        type=Path,
-        default=Path("~/.cache/eabench/nb101_cells.npz"),
-        help="7V cell cache (eabench.surrogates.sources.enumerate_cells)",
-    )
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.set_defaults(func=run)
 
@@ -32,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from eabench.surrogates.sources import load_nb101_7v
 
     model = load_artifact(args.artifact)
-    data = load_nb101_7v(args.data, args.cells.expanduser())
+    data = load_nb101_7v(args.data)
     got = evaluate_nb101_7v(model, data)
     if args.json:
         print(json.dumps(got, indent=1, sort_keys=True))

@@ -17,7 +17,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = ["load_recipe", "register"]
 
-_REQUIRED = ("name", "version", "space", "seed", "dataset", "cells_npz", "output", "card")
+_REQUIRED = ("name", "version", "space", "seed", "dataset", "output", "card")
 
 
 def register(sub: Any) -> None:
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe)
     out = args.output or Path(recipe["output"])
     t0 = time.perf_counter()
-    data = load_nb101_7v(Path(recipe["dataset"]), Path(recipe["cells_npz"]).expanduser())
+    data = load_nb101_7v(Path(recipe["dataset"]))
     load_s = time.perf_counter() - t0
     result = train_nb101_7v(data, recipe)
     result.seconds["load_data"] = load_s

@@ -1,28 +1,24 @@
-"""Training data for the nb101-7v surrogate: the consolidated dataset plus a 7V cell cache.
+"""Training data for the nb101-7v surrogate: the consolidated dataset plus the 7V space cache.
 
 Labels come from ``data/eabench-data.h5`` (``eabench.logs.open_dataset``): EC-NAS 7V measured
 4-epoch energy (published kWh, PUE 1.59 included) with its seed-42 split, NAS-Bench-101
 validation accuracy at 4/12/36/108 and 108-epoch TPU time for 30,001 cells, and test accuracy at
-108 for all 423,624 cells. Cell structures come from a cell cache ``.npz`` (``hashes`` sorted,
-``adj`` (n, 7, 7) padded at the end, ``ops`` NB101 labels with -3 padding) written by
-:func:`enumerate_cells`: a stand-in for the ``eabench.spaces.nb101`` space cache, which was not
-merged when this was written.
+108 for all 423,624 cells. Cell structures come from the shipped space cache
+(``eabench.spaces.nb101.cache.load_space``, canonical padded form in sorted-hash order).
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from eabench.errors import DatasetError
-from eabench.spaces.nb101 import canonical_padded, encode_padded
-from eabench.spaces.nb101.cell import hash_module
+from eabench.spaces.nb101 import encode_padded
+from eabench.spaces.nb101.cache import load_space
 
-__all__ = ["PUE_ECNAS", "Nb101Data", "ecnas_mlp_inputs", "enumerate_cells", "load_nb101_7v"]
+__all__ = ["PUE_ECNAS", "Nb101Data", "ecnas_mlp_inputs", "load_nb101_7v"]
 
 PUE_ECNAS = 1.59
 
@@ -70,70 +66,31 @@ def ecnas_mlp_inputs(matrix: np.ndarray, ops: np.ndarray, params: np.ndarray) ->
     return np.column_stack([adj, codes, np.asarray(params, np.float64) / 1e6])
 
 
-def enumerate_cells(out: Path) -> None:
-    """Enumerate the 423,624 7V cells (NB101 generator order, first labelling per hash).
-
-    Plain Python, about 10-15 minutes on 2 cores; the result is cached by the caller.
-    """
-    buckets: dict[str, tuple[np.ndarray, list[int]]] = {}
-    for nv in range(2, 8):
-        iu = [(x, y) for y in range(1, nv) for x in range(y)]
-        for bits in range(2 ** len(iu)):
-            if bin(bits).count("1") > 9:
-                continue
-            m = np.zeros((nv, nv), np.int64)
-            for b, (x, y) in enumerate(iu):
-                m[x, y] = (bits >> b) & 1
-            if not (m[:-1].any(axis=1).all() and m[:, 1:].any(axis=0).all()):
-                continue
-            for lab in itertools.product(range(3), repeat=nv - 2):
-                labels = [-1, *lab, -2]
-                buckets.setdefault(hash_module(m, labels), (m, labels))
-    keys = sorted(buckets)
-    adj = np.zeros((len(keys), 7, 7), np.uint8)
-    ops = np.full((len(keys), 7), -3, np.int8)
-    for i, k in enumerate(keys):
-        m, labels = buckets[k]
-        adj[i, : len(labels), : len(labels)] = m
-        ops[i, : len(labels)] = labels
-    np.savez_compressed(out, hashes=np.array(keys), adj=adj, ops=ops)
-
-
-def _encode(adj: np.ndarray, ops: np.ndarray) -> np.ndarray:
-    mats, labs = [], []
-    for a, o in zip(adj, ops, strict=True):
-        v = int(np.sum(o != -3))
-        mats.append(np.asarray(a[:v, :v]))
-        labs.append([int(x) for x in o[:v]])
-    cm, cl = canonical_padded(mats, labs)
-    return encode_padded(cm, cl)
-
-
-def load_nb101_7v(dataset: Path, cells_npz: Path) -> Nb101Data:
-    """Read the nb101-7v training data from the consolidated dataset plus the cell cache.
+def load_nb101_7v(dataset: Path) -> Nb101Data:
+    """Read the nb101-7v training data from the consolidated dataset and the 7V space cache.
 
     Labels come from ``eabench.logs.open_dataset(dataset)`` tables ``ecnas_7v`` (energy, seed-42
     split) and ``nb101_labels`` (multi-budget); ``nb101_all`` (test accuracy at 108 for every
-    cell) is read with h5py because its config ids need the space cache, which ``cells_npz``
-    stands in for here (its sorted hashes are checked against the sha256 the dataset records).
+    cell, rows in sorted-hash order) is read with h5py and joined by row after checking that the
+    space cache's sorted-hash sha256 equals the one the dataset records.
     """
     import h5py
 
     from eabench.logs import open_dataset
 
-    if not cells_npz.is_file():
-        raise DatasetError.for_field("cells_npz", str(cells_npz), "run enumerate_cells first")
-    cells = np.load(cells_npz, allow_pickle=False)
-    hashes = cells["hashes"].astype(str)
-    digest = hashlib.sha256(("\n".join(hashes.tolist()) + "\n").encode()).hexdigest()
+    space = load_space()
+    hashes = np.array(space.hashes())
+    digest = space.hashes_sha256
     ds = open_dataset(dataset)
     with h5py.File(dataset, "r") as f:
         grp = f["nb101-7v/cifar10/nb101_all"]
         want = str(grp.attrs["sorted_hashes_sha256"])
         test_acc = np.asarray(grp["metrics/test_accuracy"][:, -1], dtype=np.float64)
     if digest != want:
-        raise DatasetError.for_field("cells_npz", digest, f"sorted-hash sha256 must be {want}")
-    encoded = _encode(cells["adj"], cells["ops"])
+        raise DatasetError.for_field(
+            "space cache sha256", digest, f"must equal the dataset's {want}"
+        )
+    encoded = encode_padded(space.matrices, space.labels)
     ec = ds.table("nb101-7v", "cifar10", "ecnas_7v")
     lab = ds.table("nb101-7v", "cifar10", "nb101_labels")
     en_index = _rows(hashes, np.asarray(ec.config_ids).astype(str), "ecnas_7v")
