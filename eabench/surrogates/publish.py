@@ -81,7 +81,8 @@ def write_artifact(out: Path, result: FitResult, recipe: dict[str, Any]) -> dict
             "energy_members": int(recipe["energy"]["members"]),
             "energy_divide_by": 1.59,
             "val_accuracy": "cubic Bezier on log epochs, GBDT per control label",
-            "test_accuracy": "val curve shifted by (GBDT test@108 - val curve@108)",
+            "test_accuracy": "val curve shifted by (test@108 head - val curve@108); head: "
+            + str(recipe["test108"].get("model", "xgb")),
             "train_time_s": "GBDT of NB101 108-epoch TPU time; per-epoch = /108",
         },
         "data_id": "data/eabench-data.h5 tables ecnas_7v, nb101_labels, nb101_all",
