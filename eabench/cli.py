@@ -29,6 +29,7 @@ _COMMANDS: tuple[str, ...] = (
     "meters",
     "train",
     "evaluate",
+    "audit",
 )
 
 
