@@ -48,7 +48,7 @@ def make_figures(data: AuditData, report: AuditReport, out_dir: Path) -> dict[st
 
 def _save(plt: Any, fig: Any, out_dir: Path, name: str) -> str:
     fig.tight_layout()
-    fig.savefig(out_dir / name, dpi=110)
+    fig.savefig(out_dir / name, dpi=110, bbox_inches="tight")  # keep suptitles whole
     plt.close(fig)
     return name
 
@@ -76,7 +76,7 @@ def _ecdf_power(plt: Any, data: AuditData, report: AuditReport, out_dir: Path) -
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(
-        _title(report, "eCDF of per-window power per meter (cf. Kocher et al. Figs. 2, 4)")
+        _title(report, "eCDF of per-window power per meter\n(cf. Kocher et al. Figs. 2, 4)")
     )
     return _save(plt, fig, out_dir, "ecdf_power.png")
 
