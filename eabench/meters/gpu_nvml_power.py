@@ -34,7 +34,7 @@ from eabench.meters.nvml import (
     power_source_kind,
     sensor_facts,
 )
-from eabench.meters.polling import Poller, sampling_stats, trapezoid_energy_j
+from eabench.meters.polling import PolledWindow, Poller, sampling_stats, trapezoid_energy_j
 from eabench.meters.provenance import MeterReading
 
 __all__ = ["NvmlPowerMeter"]
@@ -71,8 +71,7 @@ class NvmlPowerMeter:
         self.field = field
         self.scope = scope
         self._gpus: list[GpuInfo] | None = None
-        self._poller: Poller[list[PowerSample | BaseException]] | None = None
-        self._start: tuple[Window, int, int] | None = None
+        self._window: PolledWindow[list[PowerSample | BaseException]] = PolledWindow(self._clock)
 
     @property
     def source(self) -> NvmlSource:
@@ -88,7 +87,7 @@ class NvmlPowerMeter:
     @property
     def poller(self) -> Poller[list[PowerSample | BaseException]] | None:
         """The poller of the current (or last) window, for overhead measurements."""
-        return self._poller
+        return self._window.poller
 
     def availability(self) -> Availability:
         try:
@@ -113,19 +112,11 @@ class NvmlPowerMeter:
     def begin(self, window: Window) -> None:
         if not self.gpus():
             raise MeterUnavailableError.for_field("meter", METER_ID, "no visible NVIDIA GPU")
-        self._poller = Poller(self._read, self._clock, 1.0 / self.rate_hz, "fixed_rate")
-        self._start = (window, self._clock.monotonic_ns(), self._clock.wall_ns())
-        self._poller.start()
+        poller = Poller(self._read, self._clock, 1.0 / self.rate_hz, "fixed_rate")
+        self._window.begin(window, poller)
 
     def end(self) -> tuple[MeterReading, ...]:
-        if self._start is None or self._poller is None:
-            raise MeterUnavailableError.for_field("window", None, "end() without begin()")
-        end_ns = self._clock.monotonic_ns()
-        self._poller.stop()
-        window, start_ns, wall_ns = self._start
-        self._start = None
-        edges = WindowEdges(window, start_ns, wall_ns, end_ns)
-        samples = [(t, s) for t, s in self._poller.samples if start_ns <= t <= end_ns]
+        edges, samples = self._window.end()
         versions = self.source.versions()
         return tuple(
             self._reading(i, g, samples, edges, versions) for i, g in enumerate(self.gpus())
@@ -194,5 +185,4 @@ class NvmlPowerMeter:
         )
 
     def close(self) -> None:
-        if self._poller is not None:
-            self._poller.stop()
+        self._window.close()

@@ -25,7 +25,7 @@ from eabench.meters.base import (
     WindowEdges,
     kernel_release,
 )
-from eabench.meters.polling import Poller, sampling_stats
+from eabench.meters.polling import PolledWindow, Poller, sampling_stats
 from eabench.meters.provenance import MeterReading
 
 __all__ = ["SmiPollMeter", "parse_smi_csv", "parse_smi_xml"]
@@ -79,8 +79,7 @@ class SmiPollMeter:
         self.query = query
         self._exe = executable
         self._timeout_s = timeout_s
-        self._poller: Poller[list[float | None]] | None = None
-        self._start: tuple[Window, int, int] | None = None
+        self._window: PolledWindow[list[float | None]] = PolledWindow(self._clock)
 
     def command(self) -> list[str]:
         """The polled command line (recorded as ``api_call``)."""
@@ -109,19 +108,11 @@ class SmiPollMeter:
     def begin(self, window: Window) -> None:
         if shutil.which(self._exe) is None:
             raise MeterUnavailableError.for_field("executable", self._exe, "not found on PATH")
-        self._poller = Poller(self._query, self._clock, self.sleep_s, "sleep_after")
-        self._start = (window, self._clock.monotonic_ns(), self._clock.wall_ns())
-        self._poller.start()
+        poller = Poller(self._query, self._clock, self.sleep_s, "sleep_after")
+        self._window.begin(window, poller)
 
     def end(self) -> tuple[MeterReading, ...]:
-        if self._start is None or self._poller is None:
-            raise MeterUnavailableError.for_field("window", None, "end() without begin()")
-        end_ns = self._clock.monotonic_ns()
-        self._poller.stop()
-        window, start_ns, wall_ns = self._start
-        self._start = None
-        edges = WindowEdges(window, start_ns, wall_ns, end_ns)
-        samples = [(t, s) for t, s in self._poller.samples if start_ns <= t <= end_ns]
+        edges, samples = self._window.end()
         n_gpus = max((len(s) for _, s in samples), default=0)
         devices = list(self._devices) if self._devices is not None else list(range(n_gpus))
         if not devices:
@@ -137,7 +128,8 @@ class SmiPollMeter:
         stats = sampling_stats(times, edges.start_mono_ns, edges.end_mono_ns, 1.0 / self.sleep_s)
         dur = edges.duration_s
         mean = sum(watts) / len(watts) if watts else None
-        n_err = len(self._poller.errors) if self._poller else 0
+        poller = self._window.poller
+        n_err = len(poller.errors) if poller is not None else 0
         n_err += len(samples) - len(good)
         return MeterReading(
             reading_id=f"{edges.window.run_id}/{edges.window.epoch}/"
@@ -169,5 +161,4 @@ class SmiPollMeter:
         )
 
     def close(self) -> None:
-        if self._poller is not None:
-            self._poller.stop()
+        self._window.close()

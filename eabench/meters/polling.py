@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from eabench.errors import InvalidArgumentError
-from eabench.meters.base import Clock, SystemClock
+from eabench.errors import InvalidArgumentError, MeterUnavailableError
+from eabench.meters.base import Clock, SystemClock, Window, WindowEdges
 
-__all__ = ["Poller", "SamplingStats", "sampling_stats", "trapezoid_energy_j"]
+__all__ = ["PolledWindow", "Poller", "SamplingStats", "sampling_stats", "trapezoid_energy_j"]
 
 T = TypeVar("T")
 
@@ -104,6 +104,42 @@ class Poller(Generic[T]):
             while thread.is_alive():
                 self._clock.sleep(self._period_s)
         self._thread = None
+
+
+class PolledWindow(Generic[T]):
+    """The window bookkeeping every polling meter shares.
+
+    :meth:`begin` records the window's edges and starts a :class:`Poller`; :meth:`end` stops it and
+    returns the edges with the samples taken inside the window. ``poller`` stays available after
+    ``end`` (for overhead measurements and error counts).
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.poller: Poller[T] | None = None
+        self._start: tuple[Window, int, int] | None = None
+
+    def begin(self, window: Window, poller: Poller[T]) -> None:
+        """Record the window start and start ``poller``."""
+        self.poller = poller
+        self._start = (window, self._clock.monotonic_ns(), self._clock.wall_ns())
+        poller.start()
+
+    def end(self) -> tuple[WindowEdges, list[tuple[int, T]]]:
+        """Stop polling; the window's edges and its samples as ``(monotonic ns, sample)``."""
+        if self._start is None or self.poller is None:
+            raise MeterUnavailableError.for_field("window", None, "end() without begin()")
+        end_ns = self._clock.monotonic_ns()
+        self.poller.stop()
+        window, start_ns, wall_ns = self._start
+        self._start = None
+        edges = WindowEdges(window, start_ns, wall_ns, end_ns)
+        return edges, [(t, x) for t, x in self.poller.samples if start_ns <= t <= end_ns]
+
+    def close(self) -> None:
+        """Stop a poller left running (window never ended)."""
+        if self.poller is not None:
+            self.poller.stop()
 
 
 @dataclass(frozen=True, slots=True)
