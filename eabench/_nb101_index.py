@@ -30,7 +30,7 @@ import numpy as np
 from eabench.paths import user_cache_dir
 from eabench.spaces.nb101 import INPUT, INTERIOR_OPS, LABEL_OF_OP, OUTPUT, Cell
 
-__all__ = ["NB101Index", "cell_key", "data_keys"]
+__all__ = ["NB101Index", "cell_key", "data_keys", "packed_keys"]
 
 _N = 7
 _IU, _JU = np.triu_indices(_N, k=1)
@@ -96,6 +96,17 @@ def data_keys(matrices: np.ndarray, labels: np.ndarray, chunk: int = 16384) -> n
     return keys
 
 
+def packed_keys(bits: np.ndarray, labels: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """:func:`data_keys` from the packed adjacency of the space cache (no unpacking)."""
+    n = len(labels)
+    keys = np.empty(n, dtype=np.int64)
+    lab_shift = 3 * np.arange(_N - 2, dtype=np.int64) + _LAB_SHIFT
+    for s in range(0, n, chunk):
+        lab = labels[s : s + chunk, 1 : _N - 1].astype(np.int64) + 3
+        keys[s : s + chunk] = bits[s : s + chunk].astype(np.int64) | (lab << lab_shift).sum(axis=1)
+    return keys
+
+
 class NB101Index:
     """Row lookup, ids and precomputed features for canonical cells of an ``NB101Space``.
 
@@ -114,18 +125,17 @@ class NB101Index:
     @property
     def built(self) -> bool:
         """True once :meth:`build` ran."""
-        return self._features is not None
+        return self._keys is not None
 
     def build(self) -> NB101Index:
-        """Load the space cache, sort its keys and open (or compute) the feature table."""
+        """Load the space cache and sort its keys (the feature table opens on first use)."""
         if self.built:
             return self
         data = self.space.data
-        keys = data_keys(data.matrices, data.labels)
+        keys = packed_keys(data.adjacency_bits, data.labels)
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
         self._order = order
-        self._features = self._feature_table(data)
         return self
 
     def _feature_path(self, data: Any) -> Path:
@@ -190,5 +200,10 @@ class NB101Index:
     def features(self, rows: np.ndarray) -> np.ndarray:
         """``(n, 45)`` float64 features of cache rows (equal to ``space.encode``)."""
         self.build()
-        assert self._features is not None
+        if self._features is None:
+            self._features = self._feature_table(self.space.data)
         return np.asarray(self._features[rows], dtype=np.float64)
+
+    def rows_of_ids(self, ids: Sequence[str]) -> np.ndarray:
+        """Cache rows of config ids (NB101 hashes), via ``SpaceData.index_of``."""
+        return np.asarray(self.space.data.index_of(list(ids)), dtype=np.int64).reshape(-1)

@@ -135,7 +135,7 @@ class ConfigCache:
         if not isinstance(config, Mapping) or not self.capacity:
             return self.space.validate(config)
         try:
-            key = _freeze(config)
+            key = _fast_key(config) or _freeze(config)
         except TypeError:  # an unhashable leaf: no memo
             return self.space.validate(config)
         hit = self._validated.get(key)
@@ -157,6 +157,25 @@ class ConfigCache:
     def config_ids(self, cfgs: Sequence[Any]) -> list[str]:
         """Ids of validated configs; misses are resolved together."""
         return [e[0] for e in self.entries(cfgs)]
+
+    def rows(self, cfgs: Sequence[Any]) -> np.ndarray:
+        """Full-space table rows of validated configs (int64), via the accelerator.
+
+        Configs the accelerator's key lookup does not know (not in canonical form) are found by
+        their config id (``accelerator.rows_of_ids``) once and remembered in their entry.
+        """
+        acc = self.accelerator
+        if acc is None:
+            raise TypeError("rows() needs an accelerator")
+        ents = self.entries(cfgs)
+        out = np.fromiter((e[2] for e in ents), dtype=np.int64, count=len(ents))
+        todo = np.flatnonzero(out < 0)
+        if len(todo):
+            found = acc.rows_of_ids([ents[i][0] for i in todo.tolist()])
+            out[todo] = found
+            for i, r in zip(todo.tolist(), found.tolist(), strict=True):
+                ents[i][2] = r
+        return out
 
     def features(self, cfgs: Sequence[Any]) -> np.ndarray:
         """``(n, d)`` float64 features of validated configs; misses are encoded together."""
@@ -188,6 +207,35 @@ class ConfigCache:
         if len(missing) == len(cfgs):
             return np.asarray(encoded)
         return np.stack([e[1] for e in ents])
+
+
+def _fast_key(config: Any) -> Any:
+    """Memo key of a plain dict of lists of builtin scalars (the JSON form), else None.
+
+    ``repr`` of lists of ``int``/``str``/``bool``/``float`` is exact and type-faithful (``1``,
+    ``True`` and ``1.0`` differ), and about ten times cheaper than :func:`_freeze`.
+    """
+    if type(config) is not dict:
+        return None
+    parts = []
+    for k, v in config.items():
+        if type(k) is not str or type(v) is not list:
+            return None
+        types = set(map(type, v))
+        if list in types:
+            types.discard(list)
+            for x in v:
+                if type(x) is list:
+                    types.update(map(type, x))
+                else:
+                    types.add(type(x))
+        if not types <= _SCALARS:
+            return None
+        parts.append((k, repr(v)))
+    return ("fast", *sorted(parts))
+
+
+_SCALARS = frozenset({int, str, bool, float})
 
 
 def _freeze(value: Any) -> Any:

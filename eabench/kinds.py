@@ -51,11 +51,19 @@ class SurrogateBenchmark(Benchmark):
         thresholds = manifest.get("uncertainty_thresholds") or {}
         self._acc_std_max = thresholds.get("val_accuracy_std")
         self._energy_rel_std_max = thresholds.get("energy_rel_std")
+        # 7V: the artifact holds every cell's head outputs; look rows up instead of predicting
+        self._indexed = bool(getattr(surrogate, "has_space_outputs", False)) and (
+            self._cache.accelerator is not None
+        )
+        if self._indexed:
+            self._cache.activate_after = min(self._cache.activate_after, 64)
 
-    def _flags(self, features: np.ndarray, curves: CurvePrediction) -> tuple[frozenset[str], ...]:
-        n = features.shape[0]
+    def _flags(
+        self, features: np.ndarray | None, curves: CurvePrediction
+    ) -> tuple[frozenset[str], ...]:
+        n = curves.val_accuracy.shape[0]
         outside = np.zeros(n, dtype=bool)
-        if self._support is not None:
+        if self._support is not None and features is not None:
             lo, hi = self._support
             outside = np.any((features < lo) | (features > hi), axis=1)
         uncertain = np.zeros(n, dtype=bool)
@@ -73,9 +81,16 @@ class SurrogateBenchmark(Benchmark):
     def _predict_batch(
         self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
     ) -> Prediction:
-        del config_ids  # the surrogate needs features only
-        features = self._cache.features(configs)
-        curves = self.surrogate.predict(features, epochs)
+        del config_ids  # the surrogate needs features (or, materialised, table rows) only
+        indexed = self._indexed and self._cache.accelerator is not None
+        features = None
+        if self._support is not None or not indexed:
+            features = self._cache.features(configs)
+        if indexed:
+            curves = self.surrogate.predict_indices(self._cache.rows(configs), epochs)  # type: ignore[attr-defined]
+        else:
+            assert features is not None
+            curves = self.surrogate.predict(features, epochs)
         unc: dict[str, np.ndarray] = {}
         if curves.val_accuracy_std is not None:
             unc["val_accuracy_std"] = curves.val_accuracy_std[:, -1]

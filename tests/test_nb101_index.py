@@ -77,10 +77,13 @@ def test_feature_table_is_cached_and_checked(
 ) -> None:
     space = NB101Space(cache_path=small_space)
     index = NB101Index(space, cache_dir=tmp_path).build()
-    [table] = list(tmp_path.glob("nb101_features_v1_*.npy"))
+    assert not list(tmp_path.glob("*.npy"))  # the feature table is made on first use only
     rows = np.array([0, 5, len(space.data) - 1])
     np.testing.assert_array_equal(index.features(rows), space.encode_indices(rows))
-    assert isinstance(NB101Index(space, cache_dir=tmp_path).build()._features, np.memmap)
+    [table] = list(tmp_path.glob("nb101_features_v1_*.npy"))
+    reopened = NB101Index(space, cache_dir=tmp_path).build()
+    reopened.features(rows)
+    assert isinstance(reopened._features, np.memmap)
     arr = np.load(table)
     arr[:] = 0  # a corrupted table is detected and rebuilt
     np.save(table, arr)
