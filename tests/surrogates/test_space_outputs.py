@@ -71,10 +71,15 @@ def test_table_shape_and_space_check(space: NB101Space, tmp_path: Path) -> None:
     assert np.all(np.isfinite(table))
     assert not table.flags.writeable
     write_space_outputs(tmp_path / "o.npz", table[:5], "0" * 64)
+    np.testing.assert_array_equal(read_space_outputs(tmp_path / "o.npz"), table[:5])  # lossless
     with pytest.raises(ArtifactError, match="hashes_sha256"):
         read_space_outputs(tmp_path / "o.npz", space.data.hashes_sha256)
     np.savez(tmp_path / "bad.npz", outputs=np.zeros((3, 2)), hashes_sha256=np.array("x"))
-    with pytest.raises(ArtifactError, match="float32"):
+    with pytest.raises(ArtifactError, match="unreadable"):
+        read_space_outputs(tmp_path / "bad.npz")
+    bad = np.zeros((4, 2, 3), np.uint8)
+    np.savez(tmp_path / "bad.npz", outputs_f32_byteplanes=bad, hashes_sha256=np.array("x"))
+    with pytest.raises(ArtifactError, match="byte planes"):
         read_space_outputs(tmp_path / "bad.npz")
 
 
