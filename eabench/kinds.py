@@ -62,6 +62,8 @@ class SurrogateBenchmark(Benchmark):
         self, features: np.ndarray | None, curves: CurvePrediction
     ) -> tuple[frozenset[str], ...]:
         n = curves.val_accuracy.shape[0]
+        if self._support is None and self._acc_std_max is None and self._energy_rel_std_max is None:
+            return (_EMPTY,) * n
         outside = np.zeros(n, dtype=bool)
         if self._support is not None and features is not None:
             lo, hi = self._support
