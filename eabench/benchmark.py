@@ -327,9 +327,9 @@ class Benchmark(ABC):
         if self.fidelity.semantics == "prefix":
             for cfg in cfgs:
                 self._check_prefix(cfg, t)
-        point = grid[-1:]
         ids = tuple(self._cache.config_ids(cfgs))
-        pred = self._predict_chunked(cfgs, ids, point)
+        # the whole grid, as query() does: CLIPPED and the table kind's fills look at every point
+        pred = self._predict_chunked(cfgs, ids, grid)
         c = pred.curves
         common = self._result_base_flags | fid_flags
         if self.calibration is not None:
