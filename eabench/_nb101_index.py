@@ -185,6 +185,11 @@ class NB101Index:
         self.build()
         assert self._keys is not None
         assert self._order is not None
+        if len(cells) == 1:  # the single-query hot path: scalar search
+            k = cell_key(cells[0])
+            i = int(self._keys.searchsorted(k))
+            hit1 = i < len(self._keys) and int(self._keys[i]) == k
+            return np.array([int(self._order[i]) if hit1 else -1], dtype=np.int64)
         q = np.fromiter((cell_key(c) for c in cells), dtype=np.int64, count=len(cells))
         pos = np.minimum(np.searchsorted(self._keys, q), len(self._keys) - 1)
         hit = self._keys[pos] == q

@@ -168,6 +168,8 @@ class ConfigCache:
         if acc is None:
             raise TypeError("rows() needs an accelerator")
         ents = self.entries(cfgs)
+        if len(ents) == 1 and ents[0][2] >= 0:  # the single-query hot path
+            return np.array([ents[0][2]], dtype=np.int64)
         out = np.fromiter((e[2] for e in ents), dtype=np.int64, count=len(ents))
         todo = np.flatnonzero(out < 0)
         if len(todo):
