@@ -61,7 +61,7 @@ class SurrogateBenchmark(Benchmark):
     def _flags(
         self, features: np.ndarray | None, curves: CurvePrediction
     ) -> tuple[frozenset[str], ...]:
-        n = curves.val_accuracy.shape[0]
+        n = int(curves.val_accuracy.shape[0])
         if self._support is None and self._acc_std_max is None and self._energy_rel_std_max is None:
             return (_EMPTY,) * n
         outside = np.zeros(n, dtype=bool)

@@ -116,7 +116,8 @@ class SpaceData:
     def matrices_at(self, indices: np.ndarray | int) -> np.ndarray:
         """Padded matrices of the rows ``indices`` (``(k, 7, 7)``, or ``(7, 7)`` for an int)."""
         if isinstance(indices, (int, np.integer)):
-            return unpack_adjacency(self.adjacency_bits[int(indices) : int(indices) + 1])[0]
+            one: np.ndarray = unpack_adjacency(self.adjacency_bits[int(indices) : int(indices) + 1])
+            return one[0]
         return unpack_adjacency(self.adjacency_bits[np.asarray(indices, dtype=np.int64)])
 
     def __len__(self) -> int:
