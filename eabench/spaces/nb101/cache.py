@@ -118,7 +118,10 @@ class SpaceData:
         if isinstance(indices, (int, np.integer)):
             one: np.ndarray = unpack_adjacency(self.adjacency_bits[int(indices) : int(indices) + 1])
             return one[0]
-        return unpack_adjacency(self.adjacency_bits[np.asarray(indices, dtype=np.int64)])
+        many: np.ndarray = unpack_adjacency(
+            self.adjacency_bits[np.asarray(indices, dtype=np.int64)]
+        )
+        return many
 
     def __len__(self) -> int:
         return len(self.labels)
