@@ -116,8 +116,9 @@ class SpaceData:
     def matrices_at(self, indices: np.ndarray | int) -> np.ndarray:
         """Padded matrices of the rows ``indices`` (``(k, 7, 7)``, or ``(7, 7)`` for an int)."""
         if isinstance(indices, (int, np.integer)):
-            one: np.ndarray = unpack_adjacency(self.adjacency_bits[int(indices) : int(indices) + 1])
-            return one[0]
+            i = int(indices)
+            one: np.ndarray = unpack_adjacency(self.adjacency_bits[i : i + 1])[0]
+            return one
         many: np.ndarray = unpack_adjacency(
             self.adjacency_bits[np.asarray(indices, dtype=np.int64)]
         )
