@@ -9,10 +9,13 @@ canonicalising encoder (~250-400 µs per cell). A key that is not found (a cell 
 vertex order, or not pruned) falls back to the exact slow path, so answers never change: equal
 keys mean identical padded graphs, hence the same cell.
 
-Features of all 423,624 cells (45 small integers each, stored as uint8: 19 MB) are computed once
-per machine with the space's own ``encode_indices`` (a few seconds), written atomically to
-``eabench.paths.user_cache_dir()`` and memory-mapped afterwards; if that folder is not writable
-they are kept in memory. A few random rows are re-encoded and compared on every load.
+Building the index sorts the 36-bit keys of all 423,624 cells, computed from the cache's packed
+adjacency (no unpacking). Features of all cells (45 small integers each, stored as uint8: 19 MB),
+needed only when a surrogate runs its models (not for artifacts with materialised head outputs),
+are computed on first use, once per machine with the space's own ``encode_indices`` (a few
+seconds), written atomically to ``eabench.paths.user_cache_dir()`` and memory-mapped afterwards;
+if that folder is not writable they are kept in memory. A few random rows are re-encoded and
+compared on every load.
 """
 
 from __future__ import annotations

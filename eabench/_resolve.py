@@ -13,6 +13,8 @@ a surrogate evaluation. Two things keep that off the hot path:
    seconds once per machine (then about 0.3 s per process), so it is switched on only after
    ``activate_after`` cache misses (a batch of that many new configs switches it on at once), or
    explicitly by ``Benchmark.prepare()``. Configs it does not know take the exact slow path.
+   (With materialised head outputs the index needs no features and costs ~0.1 s per process;
+   ``SurrogateBenchmark`` then switches it on after 64 misses.)
 
 The cache lives on the benchmark instance (no global state) and never changes an answer: it only
 stores pure functions of the config.

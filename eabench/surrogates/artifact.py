@@ -2,7 +2,8 @@
 
 Manifest (format version 1), JSON object with: ``format_version``, ``name``, ``version``,
 ``space_name``, ``kind`` (``"nb101-7v-bcs-gbdt"``), ``files`` ({name: sha256}), ``data_id``,
-``split`` (the held-out sets in words and counts), ``metrics`` (held-out), ``meters`` ({meter id:
+``split`` (the held-out sets in words and counts), ``metrics`` (held-out), ``space_outputs``
+(description of the optional ``space_outputs.npz``), ``meters`` ({meter id:
 {"trained_on", "pue_removed"}}), ``max_epochs``, ``min_epochs``, ``heads``, ``table`` (array
 descriptions), ``licence``, ``citation``, ``training`` (recipe, seconds, library versions).
 
@@ -11,6 +12,11 @@ descriptions), ``licence``, ``citation``, ``training`` (recipe, seconds, library
 which implements :class:`~eabench.surrogates.base.Surrogate` with numpy only. ``energy_j_std``
 combines the energy ensemble's spread with a residual term (log-residual sd of a member fitted on
 the seed-42 train part and scored on its valid part, stored as ``energy.log_sigma``).
+
+``predict`` = :meth:`Nb101Surrogate.heads` (the models: features -> 11 numbers per config) then
+:meth:`Nb101Surrogate.assemble` (numbers -> curves at the asked epochs). An artifact with
+``space_outputs.npz`` (every 7V cell's head outputs, :mod:`eabench.surrogates.space_outputs`)
+also answers :meth:`Nb101Surrogate.predict_indices` by space row without running the models.
 """
 
 from __future__ import annotations
