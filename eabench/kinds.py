@@ -58,6 +58,13 @@ class SurrogateBenchmark(Benchmark):
         if self._indexed:
             self._cache.activate_after = min(self._cache.activate_after, 64)
 
+    def prepare(self) -> SurrogateBenchmark:
+        """Build the space index and, for materialised artifacts, read the head-output table."""
+        super().prepare()
+        if self._indexed:
+            self.surrogate.load_space_outputs()  # type: ignore[attr-defined]
+        return self
+
     def _flags(
         self, features: np.ndarray | None, curves: CurvePrediction
     ) -> tuple[frozenset[str], ...]:

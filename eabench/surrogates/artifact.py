@@ -257,6 +257,16 @@ class Nb101Surrogate:
         """True when the artifact ships the materialised head outputs of every 7V cell."""
         return self._space_outputs is not None
 
+    def load_space_outputs(self) -> np.ndarray:
+        """The materialised table, read from the artifact on first use (~0.1 s)."""
+        table = self._space_outputs
+        if table is None:
+            raise ArtifactError.for_field("space_outputs.npz", None, "this artifact has none")
+        if isinstance(table, Path):
+            info = self._manifest.get("space_outputs") or {}
+            table = self._space_outputs = read_space_outputs(table, info.get("space_hashes_sha256"))
+        return table
+
     def predict_indices(self, indices: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
         """Curves of 7V cells given by row (``NB101Space.index_of`` / sorted-hash order).
 
