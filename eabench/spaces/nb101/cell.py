@@ -115,12 +115,20 @@ def live_vertices(rows: Sequence[Sequence[int]]) -> list[int]:
     n = len(rows)
     fwd = [False] * n
     fwd[0] = True
-    for j in range(1, n):  # topological order: predecessors come first
-        fwd[j] = any(fwd[i] and rows[i][j] for i in range(j))
+    for i in range(n):  # topological order: propagate reachability from the input forwards
+        if fwd[i]:
+            row = rows[i]
+            for j in range(i + 1, n):
+                if row[j]:
+                    fwd[j] = True
     bwd = [False] * n
     bwd[n - 1] = True
     for i in range(n - 2, -1, -1):
-        bwd[i] = any(bwd[j] and rows[i][j] for j in range(i + 1, n))
+        row = rows[i]
+        for j in range(i + 1, n):
+            if row[j] and bwd[j]:
+                bwd[i] = True
+                break
     return [v for v in range(n) if fwd[v] and bwd[v]]
 
 
@@ -204,7 +212,7 @@ class Cell:
         else:
             n = len(plain)
             rows = [list(r) for r in plain]
-            lower = any(rows[i][j] for i in range(n) for j in range(i + 1))
+            lower = any(any(row[: i + 1]) for i, row in enumerate(rows))
         if n > MAX_VERTICES:
             _fail("matrix", rows, f"cell has {n} vertices; at most {MAX_VERTICES} allowed")
         if n < 2:
@@ -223,7 +231,10 @@ class Cell:
         keep = live_vertices(rows)
         if len(keep) < 2:
             _fail("matrix", rows, "no path from the input to the output")
-        n_edges = sum(rows[i][j] for i in keep for j in keep)
+        if len(keep) == n:
+            n_edges = sum(map(sum, rows))
+        else:
+            n_edges = sum(rows[i][j] for i in keep for j in keep)
         if n_edges > MAX_EDGES:
             _fail(
                 "matrix",
