@@ -12,7 +12,7 @@ import pytest
 from eabench._nb101_index import NB101Index, cell_key, data_keys
 from eabench.registry import from_artifact
 from eabench.spaces.nb101 import Cell, NB101Space
-from eabench.spaces.nb101.cache import load_space, pack_adjacency
+from eabench.spaces.nb101.cache import load_space
 from tests.fakes import load_fake, write_fake_artifact
 
 VECTORS = Path(__file__).resolve().parent / "fixtures" / "nb101" / "nb101_hash_vectors_1k.json"
@@ -27,7 +27,7 @@ def small_space(tmp_path_factory: pytest.TempPathFactory) -> Path:
     np.savez_compressed(
         path,
         format_version=np.int64(1),
-        adjacency_bits=pack_adjacency(full.matrices[keep]),
+        adjacency_bits=full.adjacency_bits[keep],
         labels=full.labels[keep],
         hash_hi=full.hash_hi[keep],
         hash_lo=full.hash_lo[keep],

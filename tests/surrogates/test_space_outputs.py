@@ -99,3 +99,48 @@ def test_artifact_without_table_refuses_indices(tmp_path: Path) -> None:
     assert not bare.has_space_outputs
     with pytest.raises(ArtifactError, match="space_outputs"):
         bare.predict_indices(np.array([0]), np.array([108.0]))
+
+
+def test_export_step_reproduces_the_shipped_rows(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from eabench.spaces.nb101.cache import load_space
+    from eabench.surrogates.artifact import write_manifest
+    from eabench.surrogates.space_outputs import add_space_outputs
+
+    assert _DIR is not None
+    full = load_space()
+    keep = np.arange(0, len(full), 2000)
+    small = tmp_path / "small.npz"
+    np.savez_compressed(
+        small,
+        format_version=np.int64(1),
+        adjacency_bits=full.adjacency_bits[keep],
+        labels=full.labels[keep],
+        hash_hi=full.hash_hi[keep],
+        hash_lo=full.hash_lo[keep],
+        hashes_sha256=np.array("subset-for-tests"),
+    )
+    art = tmp_path / "art"
+    art.mkdir()
+    for name in ("weights.npz", "table.npz"):
+        shutil.copy(_DIR / name, art / name)
+    manifest = json.loads((_DIR / "manifest.json").read_text())
+    manifest.pop("space_outputs")
+    write_manifest(art, manifest)
+    space = NB101Space(cache_path=small)
+    out = add_space_outputs(art, space)
+    assert "space_outputs.npz" in out["files"]
+    assert out["space_outputs"]["columns"] == list(HEAD_COLUMNS)
+    assert out["space_outputs"]["space_hashes_sha256"] == "subset-for-tests"
+    model = load_artifact(art)
+    rows = np.arange(len(space))
+    ep = np.array([4.0, 12.0, 36.0, 108.0])
+    a = model.predict_indices(rows, ep)
+    b = model.predict(space.encode_indices(rows), ep)
+    np.testing.assert_allclose(a.val_accuracy, b.val_accuracy, rtol=0, atol=ACC_ATOL)
+    shipped = read_space_outputs(_DIR / "space_outputs.npz")
+    np.testing.assert_allclose(
+        read_space_outputs(art / "space_outputs.npz"), shipped[keep], rtol=RTOL
+    )
