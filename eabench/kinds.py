@@ -166,7 +166,11 @@ class TableBenchmark(Benchmark):
                     f"{name} was not measured there for every asked config "
                     f"(measured at epochs {measured}); use kind='surrogate'",
                 )
-            pred = self.surrogate.predict(self._cache.features(configs), epochs)
+            if getattr(self.surrogate, "has_space_outputs", False) and self._cache.accelerator:
+                rows = self._cache.rows(configs)  # 7V: materialised head outputs, no models
+                pred = self.surrogate.predict_indices(rows, epochs)  # type: ignore[attr-defined]
+            else:
+                pred = self.surrogate.predict(self._cache.features(configs), epochs)
             filled = {
                 "val_accuracy": pred.val_accuracy,
                 "train_time_s": pred.train_time_s,
