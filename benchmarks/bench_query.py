@@ -5,11 +5,14 @@ For each benchmark (``nb101-7v``, ``regnet-hpo-cifar10``) it measures, each in a
 - cold start: a new ``python`` process that imports eabench, loads the benchmark and answers one
   full-curve query (process wall time, and the part after interpreter start-up);
 - single-query latency of a full curve (``query(cfg, max_epochs)``), median and p90 over
-  distinct configs drawn with ``space.sample``: a new config on the exact slow path (validation,
-  config id and encoding per config), a new config with the space accelerator built
-  (``bench.prepare()``; 7V: canonical cells -> precomputed ids/features), and a repeated config
-  (Cell object, and plain dict);
-- ``query_batch`` of 10,000 new configs (accelerated and slow path) and of the same again;
+  distinct configs drawn with ``space.sample``: a never-seen config (``Cell`` object, and its
+  plain-dict form) on a fresh instance and on a prepared one (``bench.prepare()``; 7V: the row
+  index of canonical cells is built up front), a repeated config (object and dict; with and
+  without the answer cache), and the model path (no space index: features and the surrogate's
+  ``predict`` per config; for 7V what every query cost before the head outputs were
+  materialised);
+- ``query_batch`` of 10,000 never-seen configs (Cell objects on a fresh and on a prepared
+  instance, plain dicts, the model path) and of the same again;
 - peak RSS (``ru_maxrss``) of a fresh process that loads one benchmark, prepares it, makes
   2,000 single queries and one batch of 10,000, and of the cold-start process; whether torch was
   imported.
@@ -113,40 +116,56 @@ def measure(
     batch = _configs(bench, n_batch, seed=2)
     dicts = [c.to_dict() for c in single[: min(500, n_single)]]
     query = {}
-    # 1. new configs, exact slow path (validation, config id, encoding per config)
-    slow = _no_accelerator(_load(name, artifact, loader))
-    query["new_config_slow_path"] = _lat_us(lambda c: slow.query(c, t_max), single)
-    query["repeat_config_answer_cache"] = _lat_us(lambda c: slow.query(c, t_max), single)
-    query["repeat_dict_config_answer_cache"] = _lat_us(lambda d: slow.query(d, t_max), dicts)
-    slow.answer_cache_size = 0
-    slow._answers.clear()
-    query["repeat_config_no_answer_cache"] = _lat_us(lambda c: slow.query(c, t_max), single)
-    # the query layer alone: the same, minus the surrogate's own predict() time
-    cfgs = [slow.space.validate(c) for c in single[:200]]
-    grid = slow._grid(t_max)[0]
-    feats = [slow._cache.features([c]) for c in cfgs]
-    query["surrogate_predict_only"] = _lat_us(lambda x: slow.surrogate.predict(x, grid), feats)
-    # 2. new configs with the space accelerator (7V: canonical cells -> precomputed rows)
+    # 1. the default path (7V: materialised head outputs looked up by space row), fresh instance
+    #    (its row index is built after 64 new configs) and prepared (index built up front)
+    fresh = _load(name, artifact, loader)
+    query["new_config_fresh_instance"] = _lat_us(lambda c: fresh.query(c, t_max), single)
     fast = _load(name, artifact, loader)
     t0 = time.perf_counter()
     fast.prepare()
     prepare_s = time.perf_counter() - t0
-    query["new_config_accelerated"] = _lat_us(lambda c: fast.query(c, t_max), single)
+    query["new_config_prepared"] = _lat_us(lambda c: fast.query(c, t_max), single)
+    query["repeat_config_answer_cache"] = _lat_us(lambda c: fast.query(c, t_max), single)
+    fast_d = _load(name, artifact, loader).prepare()
+    query["new_dict_config_prepared"] = _lat_us(lambda d: fast_d.query(d, t_max), dicts)
+    query["repeat_dict_config_answer_cache"] = _lat_us(lambda d: fast_d.query(d, t_max), dicts)
+    fast.answer_cache_size = 0
+    fast._answers.clear()
+    query["repeat_config_no_answer_cache"] = _lat_us(lambda c: fast.query(c, t_max), single)
+    # 2. the model path: no space index, so features + the surrogate's predict() per config
+    slow = _no_accelerator(_load(name, artifact, loader))
+    query["new_config_model_path"] = _lat_us(lambda c: slow.query(c, t_max), single[:500])
+    cfgs = [slow.space.validate(c) for c in single[:200]]
+    grid = slow._grid(t_max)[0]
+    feats = [slow._cache.features([c]) for c in cfgs]
+    query["surrogate_predict_only"] = _lat_us(lambda x: slow.surrogate.predict(x, grid), feats)
     batches: dict[str, Any] = {"n_configs": len(batch), "prepare_s": prepare_s}
+    fresh_b = _load(name, artifact, loader)
+    t0 = time.perf_counter()
+    fresh_b.query_batch(batch, t_max)
+    batches["new_configs_fresh_instance_ms"] = (time.perf_counter() - t0) * 1e3
     fast_b = _load(name, artifact, loader).prepare()
     t0 = time.perf_counter()
     fast_b.query_batch(batch, t_max)
-    batches["new_configs_accelerated_ms"] = (time.perf_counter() - t0) * 1e3
+    batches["new_configs_prepared_ms"] = (time.perf_counter() - t0) * 1e3
     repeats = []
     for _ in range(3):
         t0 = time.perf_counter()
         fast_b.query_batch(batch, t_max)
         repeats.append(time.perf_counter() - t0)
     batches["repeat_configs_ms_median"] = statistics.median(repeats) * 1e3
+    batch_dicts = [c.to_dict() for c in batch]
+    dict_b = _load(name, artifact, loader).prepare()
+    t0 = time.perf_counter()
+    dict_b.query_batch(batch_dicts, t_max)
+    batches["new_dict_configs_prepared_ms"] = (time.perf_counter() - t0) * 1e3
+    t0 = time.perf_counter()
+    dict_b.query_batch(batch_dicts, t_max)
+    batches["repeat_dict_configs_ms"] = (time.perf_counter() - t0) * 1e3
     slow_b = _no_accelerator(_load(name, artifact, loader))
     t0 = time.perf_counter()
     slow_b.query_batch(batch, t_max)
-    batches["new_configs_slow_path_ms"] = (time.perf_counter() - t0) * 1e3
+    batches["new_configs_model_path_ms"] = (time.perf_counter() - t0) * 1e3
     return {
         "benchmark": bench.name,
         "artifact": bench.provenance.artifact_name,

@@ -9,10 +9,13 @@ canonicalising encoder (~250-400 µs per cell). A key that is not found (a cell 
 vertex order, or not pruned) falls back to the exact slow path, so answers never change: equal
 keys mean identical padded graphs, hence the same cell.
 
-Features of all 423,624 cells (45 small integers each, stored as uint8: 19 MB) are computed once
-per machine with the space's own ``encode_indices`` (a few seconds), written atomically to
-``eabench.paths.user_cache_dir()`` and memory-mapped afterwards; if that folder is not writable
-they are kept in memory. A few random rows are re-encoded and compared on every load.
+Building the index sorts the 36-bit keys of all 423,624 cells, computed from the cache's packed
+adjacency (no unpacking). Features of all cells (45 small integers each, stored as uint8: 19 MB),
+needed only when a surrogate runs its models (not for artifacts with materialised head outputs),
+are computed on first use, once per machine with the space's own ``encode_indices`` (a few
+seconds), written atomically to ``eabench.paths.user_cache_dir()`` and memory-mapped afterwards;
+if that folder is not writable they are kept in memory. A few random rows are re-encoded and
+compared on every load.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 from eabench.paths import user_cache_dir
 from eabench.spaces.nb101 import INPUT, INTERIOR_OPS, LABEL_OF_OP, OUTPUT, Cell
 
-__all__ = ["NB101Index", "cell_key", "data_keys"]
+__all__ = ["NB101Index", "cell_key", "data_keys", "packed_keys"]
 
 _N = 7
 _IU, _JU = np.triu_indices(_N, k=1)
@@ -96,6 +99,17 @@ def data_keys(matrices: np.ndarray, labels: np.ndarray, chunk: int = 16384) -> n
     return keys
 
 
+def packed_keys(bits: np.ndarray, labels: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """:func:`data_keys` from the packed adjacency of the space cache (no unpacking)."""
+    n = len(labels)
+    keys = np.empty(n, dtype=np.int64)
+    lab_shift = 3 * np.arange(_N - 2, dtype=np.int64) + _LAB_SHIFT
+    for s in range(0, n, chunk):
+        lab = labels[s : s + chunk, 1 : _N - 1].astype(np.int64) + 3
+        keys[s : s + chunk] = bits[s : s + chunk].astype(np.int64) | (lab << lab_shift).sum(axis=1)
+    return keys
+
+
 class NB101Index:
     """Row lookup, ids and precomputed features for canonical cells of an ``NB101Space``.
 
@@ -114,18 +128,17 @@ class NB101Index:
     @property
     def built(self) -> bool:
         """True once :meth:`build` ran."""
-        return self._features is not None
+        return self._keys is not None
 
     def build(self) -> NB101Index:
-        """Load the space cache, sort its keys and open (or compute) the feature table."""
+        """Load the space cache and sort its keys (the feature table opens on first use)."""
         if self.built:
             return self
         data = self.space.data
-        keys = data_keys(data.matrices, data.labels)
+        keys = packed_keys(data.adjacency_bits, data.labels)
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
         self._order = order
-        self._features = self._feature_table(data)
         return self
 
     def _feature_path(self, data: Any) -> Path:
@@ -175,6 +188,11 @@ class NB101Index:
         self.build()
         assert self._keys is not None
         assert self._order is not None
+        if len(cells) == 1:  # the single-query hot path: scalar search
+            k = cell_key(cells[0])
+            i = int(self._keys.searchsorted(k))
+            hit1 = i < len(self._keys) and int(self._keys[i]) == k
+            return np.array([int(self._order[i]) if hit1 else -1], dtype=np.int64)
         q = np.fromiter((cell_key(c) for c in cells), dtype=np.int64, count=len(cells))
         pos = np.minimum(np.searchsorted(self._keys, q), len(self._keys) - 1)
         hit = self._keys[pos] == q
@@ -190,5 +208,10 @@ class NB101Index:
     def features(self, rows: np.ndarray) -> np.ndarray:
         """``(n, 45)`` float64 features of cache rows (equal to ``space.encode``)."""
         self.build()
-        assert self._features is not None
+        if self._features is None:
+            self._features = self._feature_table(self.space.data)
         return np.asarray(self._features[rows], dtype=np.float64)
+
+    def rows_of_ids(self, ids: Sequence[str]) -> np.ndarray:
+        """Cache rows of config ids (NB101 hashes), via ``SpaceData.index_of``."""
+        return np.asarray(self.space.data.index_of(list(ids)), dtype=np.int64).reshape(-1)

@@ -158,8 +158,9 @@ class Benchmark(ABC):
         """Build the space's lookup accelerator now (if it has one) and return ``self``.
 
         For 7V this maps canonical cells (those ``space.sample``/``neighbours``/``mutate``
-        return) to precomputed ids and features; otherwise it is built after the first 4,096
-        new configs. Answers are identical either way; only speed differs.
+        return) to space rows, hence precomputed ids and features (and, for artifacts with
+        materialised head outputs, reads that table); otherwise both happen on demand.
+        Answers are identical either way; only speed differs.
         """
         acc = self._cache.accelerator
         if acc is not None:
@@ -327,18 +328,22 @@ class Benchmark(ABC):
         if self.fidelity.semantics == "prefix":
             for cfg in cfgs:
                 self._check_prefix(cfg, t)
-        point = grid[-1:]
         ids = tuple(self._cache.config_ids(cfgs))
-        pred = self._predict_chunked(cfgs, ids, point)
+        # the whole grid, as query() does: CLIPPED and the table kind's fills look at every point
+        pred = self._predict_chunked(cfgs, ids, grid)
         c = pred.curves
         common = self._result_base_flags | fid_flags
         if self.calibration is not None:
             common = common | {HOLISTIC_CALIBRATED}
-        clipped = c.clipped
-        flags = tuple(
-            common | f | {CLIPPED} if clipped is not None and clipped[i] else common | f
-            for i, f in enumerate(pred.flags)
-        )
+        clip = [False] * len(cfgs) if c.clipped is None else c.clipped.tolist()
+        memo: dict[tuple[frozenset[str], bool], frozenset[str]] = {}  # few distinct flag sets
+        flag_list = []
+        for f, cl in zip(pred.flags, clip, strict=True):
+            got = memo.get((f, cl))
+            if got is None:
+                got = memo[(f, cl)] = common | f | {CLIPPED} if cl else common | f
+            flag_list.append(got)
+        flags = tuple(flag_list)
         by_meter = {m: _readonly(np.ascontiguousarray(c.energy_j[m][:, -1])) for m in self.meters}
         energy = by_meter[self.primary_meter]
         time_s = _readonly(np.ascontiguousarray(c.train_time_s[:, -1]))

@@ -51,11 +51,28 @@ class SurrogateBenchmark(Benchmark):
         thresholds = manifest.get("uncertainty_thresholds") or {}
         self._acc_std_max = thresholds.get("val_accuracy_std")
         self._energy_rel_std_max = thresholds.get("energy_rel_std")
+        # 7V: the artifact holds every cell's head outputs; look rows up instead of predicting
+        self._indexed = bool(getattr(surrogate, "has_space_outputs", False)) and (
+            self._cache.accelerator is not None
+        )
+        if self._indexed:
+            self._cache.activate_after = min(self._cache.activate_after, 64)
 
-    def _flags(self, features: np.ndarray, curves: CurvePrediction) -> tuple[frozenset[str], ...]:
-        n = features.shape[0]
+    def prepare(self) -> SurrogateBenchmark:
+        """Build the space index and, for materialised artifacts, read the head-output table."""
+        super().prepare()
+        if self._indexed:
+            self.surrogate.load_space_outputs()  # type: ignore[attr-defined]
+        return self
+
+    def _flags(
+        self, features: np.ndarray | None, curves: CurvePrediction
+    ) -> tuple[frozenset[str], ...]:
+        n = int(curves.val_accuracy.shape[0])
+        if self._support is None and self._acc_std_max is None and self._energy_rel_std_max is None:
+            return (_EMPTY,) * n
         outside = np.zeros(n, dtype=bool)
-        if self._support is not None:
+        if self._support is not None and features is not None:
             lo, hi = self._support
             outside = np.any((features < lo) | (features > hi), axis=1)
         uncertain = np.zeros(n, dtype=bool)
@@ -73,9 +90,16 @@ class SurrogateBenchmark(Benchmark):
     def _predict_batch(
         self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
     ) -> Prediction:
-        del config_ids  # the surrogate needs features only
-        features = self._cache.features(configs)
-        curves = self.surrogate.predict(features, epochs)
+        del config_ids  # the surrogate needs features (or, materialised, table rows) only
+        indexed = self._indexed and self._cache.accelerator is not None
+        features = None
+        if self._support is not None or not indexed:
+            features = self._cache.features(configs)
+        if indexed:
+            curves = self.surrogate.predict_indices(self._cache.rows(configs), epochs)  # type: ignore[attr-defined]
+        else:
+            assert features is not None
+            curves = self.surrogate.predict(features, epochs)
         unc: dict[str, np.ndarray] = {}
         if curves.val_accuracy_std is not None:
             unc["val_accuracy_std"] = curves.val_accuracy_std[:, -1]
@@ -142,7 +166,11 @@ class TableBenchmark(Benchmark):
                     f"{name} was not measured there for every asked config "
                     f"(measured at epochs {measured}); use kind='surrogate'",
                 )
-            pred = self.surrogate.predict(self._cache.features(configs), epochs)
+            if getattr(self.surrogate, "has_space_outputs", False) and self._cache.accelerator:
+                rows = self._cache.rows(configs)  # 7V: materialised head outputs, no models
+                pred = self.surrogate.predict_indices(rows, epochs)  # type: ignore[attr-defined]
+            else:
+                pred = self.surrogate.predict(self._cache.features(configs), epochs)
             filled = {
                 "val_accuracy": pred.val_accuracy,
                 "train_time_s": pred.train_time_s,

@@ -311,6 +311,16 @@ def test_dict_configs_are_memoised_but_still_validated(bench: Any, cells: Any) -
     with pytest.raises(InvalidConfigError):
         bench.query(bad, 12)  # errors are not memoised
     assert bench.query({**d, "matrix": np.array(d["matrix"])}, 12) == first
+    # the memo key does not alias True/1 or 1.0/1: such leaves are validated on their own
+    labels = [Cell.from_dict(d).labels()[i] for i in range(len(d["ops"]))]
+    as_ints = {**d, "ops": labels}
+    assert bench.query(as_ints, 12) == first
+    bools = {**d, "ops": [bool(x) if x in (0, 1) else x for x in labels]}
+    if bools["ops"] != labels or any(type(x) is bool for x in bools["ops"]):
+        with pytest.raises(InvalidConfigError):
+            bench.query(bools, 12)
+    floats = {**d, "matrix": [[float(x) for x in row] for row in d["matrix"]]}
+    assert bench.query(floats, 12) == first  # 0.0/1.0 are accepted by validation
 
 
 def test_table_in_the_7v_artifact_budget_layout(tmp_path: Path, cells: Any) -> None:

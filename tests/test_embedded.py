@@ -84,3 +84,37 @@ def test_table_kind_if_the_artifact_has_a_table(bench: Any) -> None:
     res = table.query(row, 4)
     assert "MEASURED" in res.flags
     assert res.config_id == cid
+
+
+@pytest.mark.parametrize("epochs", [4, 36, 50, 108])
+def test_materialised_answers_batch_loop_and_model_path(epochs: int) -> None:
+    fast = eabench.load("nb101-7v")
+    if not getattr(fast.surrogate, "has_space_outputs", False):
+        pytest.skip("artifact without space_outputs.npz")
+    model = eabench.load("nb101-7v")
+    model._cache.accelerator = None  # no space index: features + the surrogate's predict()
+    rng = np.random.default_rng(epochs)
+    cells = [fast.space.sample(rng) for _ in range(150)]
+    configs: list[Any] = [*cells[:100], *(c.to_dict() for c in cells[100:])]
+    batch = fast.query_batch(configs, epochs)
+    loop = [fast.query(c, epochs) for c in configs]
+    # on the budgets the same bits; between budgets the vectorised Bezier root solve iterates
+    # until every row of the batch converged, so single rows may differ in the last bits
+    rtol = 0.0 if epochs in (4, 12, 36, 108) else 1e-9
+    np.testing.assert_allclose(batch.val_accuracy, [r.val_accuracy for r in loop], rtol=rtol)
+    np.testing.assert_allclose(batch.test_accuracy, [r.test_accuracy for r in loop], rtol=rtol)
+    np.testing.assert_array_equal(batch.energy_j, [r.energy_j for r in loop])
+    np.testing.assert_array_equal(batch.train_time_s, [r.train_time_s for r in loop])
+    np.testing.assert_array_equal(
+        batch.uncertainty["energy_j_std"], [r.uncertainty["energy_j_std"] for r in loop]
+    )
+    assert list(batch.flags) == [r.flags for r in loop]
+    assert list(batch.config_ids) == [c.hash() for c in cells]
+    for r, c in zip(loop[::10], configs[::10], strict=True):
+        m = model.query(c, epochs)
+        assert r.config_id == m.config_id
+        assert r.flags == m.flags
+        np.testing.assert_allclose(r.curve.val_accuracy, m.curve.val_accuracy, atol=1e-6)
+        np.testing.assert_allclose(r.curve.test_accuracy, m.curve.test_accuracy, atol=1e-6)
+        np.testing.assert_allclose(r.curve.energy_j, m.curve.energy_j, rtol=1e-6)
+        np.testing.assert_allclose(r.curve.train_time_s, m.curve.train_time_s, rtol=1e-6)

@@ -12,7 +12,7 @@ import pytest
 from eabench._nb101_index import NB101Index, cell_key, data_keys
 from eabench.registry import from_artifact
 from eabench.spaces.nb101 import Cell, NB101Space
-from eabench.spaces.nb101.cache import load_space, pack_adjacency
+from eabench.spaces.nb101.cache import load_space
 from tests.fakes import load_fake, write_fake_artifact
 
 VECTORS = Path(__file__).resolve().parent / "fixtures" / "nb101" / "nb101_hash_vectors_1k.json"
@@ -27,7 +27,7 @@ def small_space(tmp_path_factory: pytest.TempPathFactory) -> Path:
     np.savez_compressed(
         path,
         format_version=np.int64(1),
-        adjacency_bits=pack_adjacency(full.matrices[keep]),
+        adjacency_bits=full.adjacency_bits[keep],
         labels=full.labels[keep],
         hash_hi=full.hash_hi[keep],
         hash_lo=full.hash_lo[keep],
@@ -77,10 +77,13 @@ def test_feature_table_is_cached_and_checked(
 ) -> None:
     space = NB101Space(cache_path=small_space)
     index = NB101Index(space, cache_dir=tmp_path).build()
-    [table] = list(tmp_path.glob("nb101_features_v1_*.npy"))
+    assert not list(tmp_path.glob("*.npy"))  # the feature table is made on first use only
     rows = np.array([0, 5, len(space.data) - 1])
     np.testing.assert_array_equal(index.features(rows), space.encode_indices(rows))
-    assert isinstance(NB101Index(space, cache_dir=tmp_path).build()._features, np.memmap)
+    [table] = list(tmp_path.glob("nb101_features_v1_*.npy"))
+    reopened = NB101Index(space, cache_dir=tmp_path).build()
+    reopened.features(rows)
+    assert isinstance(reopened._features, np.memmap)
     arr = np.load(table)
     arr[:] = 0  # a corrupted table is detected and rebuilt
     np.save(table, arr)

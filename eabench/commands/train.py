@@ -25,6 +25,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("train", help="train a surrogate from a TOML recipe (needs eabench[train])")
     p.add_argument("recipe", type=Path, help="recipe TOML, e.g. surrogates/recipes/nb101-7v.toml")
     p.add_argument("--output", type=Path, help="artifact directory (default: the recipe's)")
+    p.add_argument(
+        "--space-outputs-only",
+        action="store_true",
+        help="do not train: (re)write space_outputs.npz of the existing artifact (materialised "
+        "head outputs of every 7V cell) and its manifest entry",
+    )
     p.set_defaults(func=run)
 
 
@@ -51,9 +57,14 @@ def run(args: argparse.Namespace) -> int:
     from eabench.surrogates.fit import train_nb101_7v
     from eabench.surrogates.publish import write_artifact, write_card
     from eabench.surrogates.sources import load_nb101_7v
+    from eabench.surrogates.space_outputs import add_space_outputs
 
     recipe = load_recipe(args.recipe)
     out = args.output or Path(recipe["output"])
+    if args.space_outputs_only:
+        manifest = add_space_outputs(out)
+        print(f"artifact: {out} ({len(manifest['files'])} files)")
+        return 0
     t0 = time.perf_counter()
     data = load_nb101_7v(Path(recipe["dataset"]))
     load_s = time.perf_counter() - t0
@@ -61,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     result.seconds["load_data"] = load_s
     result.seconds["total"] = time.perf_counter() - t0
     manifest = write_artifact(out, result, recipe)
+    if recipe.get("space_outputs", True):  # the export step: materialise every cell's heads
+        t1 = time.perf_counter()
+        manifest = add_space_outputs(out)
+        print(f"space outputs: {time.perf_counter() - t1:.0f} s")
     write_card(Path(recipe["card"]), manifest, str(out))
     print(f"artifact: {out} ({len(manifest['files'])} files); card: {recipe['card']}")
     for key, val in manifest["metrics"].items():

@@ -2,7 +2,8 @@
 
 Manifest (format version 1), JSON object with: ``format_version``, ``name``, ``version``,
 ``space_name``, ``kind`` (``"nb101-7v-bcs-gbdt"``), ``files`` ({name: sha256}), ``data_id``,
-``split`` (the held-out sets in words and counts), ``metrics`` (held-out), ``meters`` ({meter id:
+``split`` (the held-out sets in words and counts), ``metrics`` (held-out), ``space_outputs``
+(description of the optional ``space_outputs.npz``), ``meters`` ({meter id:
 {"trained_on", "pue_removed"}}), ``max_epochs``, ``min_epochs``, ``heads``, ``table`` (array
 descriptions), ``licence``, ``citation``, ``training`` (recipe, seconds, library versions).
 
@@ -11,6 +12,11 @@ descriptions), ``licence``, ``citation``, ``training`` (recipe, seconds, library
 which implements :class:`~eabench.surrogates.base.Surrogate` with numpy only. ``energy_j_std``
 combines the energy ensemble's spread with a residual term (log-residual sd of a member fitted on
 the seed-42 train part and scored on its valid part, stored as ``energy.log_sigma``).
+
+``predict`` = :meth:`Nb101Surrogate.heads` (the models: features -> 11 numbers per config) then
+:meth:`Nb101Surrogate.assemble` (numbers -> curves at the asked epochs). An artifact with
+``space_outputs.npz`` (every 7V cell's head outputs, :mod:`eabench.surrogates.space_outputs`)
+also answers :meth:`Nb101Surrogate.predict_indices` by space row without running the models.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from math import sqrt
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +35,41 @@ from eabench.surrogates.base import CurvePrediction
 from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_features import cell_features
+from eabench.surrogates.space_outputs import read_space_outputs
 from eabench.surrogates.trees import TreeEnsemble
 
-__all__ = ["FORMAT_VERSION", "Nb101Surrogate", "load_artifact", "sha256_file", "write_manifest"]
+__all__ = [
+    "BUDGETS",
+    "FORMAT_VERSION",
+    "HEAD_COLUMNS",
+    "Nb101Surrogate",
+    "load_artifact",
+    "sha256_file",
+    "write_manifest",
+]
 
 FORMAT_VERSION = 1
 _WH_TO_J = 3600.0
+BUDGETS = (4.0, 12.0, 36.0, 108.0)
+"""The 7V training budgets (epochs): the stored validation accuracies are at these."""
+HEAD_COLUMNS = (
+    "val_acc_4",
+    "val_acc_12",
+    "val_acc_36",
+    "val_acc_108",
+    "bezier_y1",
+    "bezier_y2",
+    "bezier_log_gamma",
+    "test_acc_108_head",
+    "time_per_epoch_s",
+    "energy_per_epoch_j_mean",
+    "energy_per_epoch_j_sd",
+)
+"""Columns of :meth:`Nb101Surrogate.heads` and of ``space_outputs.npz``: the raw (unclipped)
+validation accuracy of the cubic at the 4 budgets (the curve's end control points are the first
+and last), its interior control y's and log gamma (for epochs between budgets), the test@108 head,
+the time head per epoch (s), and the energy ensemble's per-epoch mean and population sd (J,
+device level: PUE divided out)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -52,8 +88,16 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 class Nb101Surrogate:
     """The nb101-7v surrogate: BCS over budgets (val acc), test-acc, time and energy tree heads."""
 
-    def __init__(self, manifest: Mapping[str, Any], weights: Mapping[str, np.ndarray]) -> None:
+    def __init__(
+        self,
+        manifest: Mapping[str, Any],
+        weights: Mapping[str, np.ndarray],
+        space_outputs: np.ndarray | Path | None = None,
+    ) -> None:
         self._manifest = manifest
+        self._space_outputs = space_outputs
+        self._meters = tuple(manifest["meters"])
+        self._grids: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = {}
         heads = manifest["heads"]
         self._bcs = [TreeEnsemble.from_arrays(dict(weights), f"bcs{k}") for k in range(5)]
         self._test = test_head_from_arrays(weights)
@@ -77,56 +121,172 @@ class Nb101Surrogate:
 
     @property
     def meters(self) -> tuple[str, ...]:
-        return tuple(self._manifest["meters"])
+        return self._meters
 
     @property
     def max_epochs(self) -> float:
         return float(self._manifest["max_epochs"])
 
-    def predict(self, features: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
-        """Curves at ``epochs`` (each in [4, 108]) for ``features`` from ``NB101Space.encode``."""
+    def _epochs(self, epochs: np.ndarray) -> np.ndarray:
+        return self._grid(epochs)[0]
+
+    def _grid(self, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """Checked epochs, their budget columns, which are budgets, all budgets (memoised)."""
         ep = np.asarray(epochs, dtype=np.float64).reshape(-1)
+        key = ep.tobytes()
+        hit = self._grids.get(key)
+        if hit is not None:
+            return hit
         lo = float(self._manifest["min_epochs"])
         if ep.size == 0 or np.any(ep < lo) or np.any(ep > self.max_epochs):
             raise FidelityError.for_field(
                 "epochs", ep.tolist()[:8], f"must be in [{lo}, {self.max_epochs}] (7V budgets)"
             )
+        ep = ep.copy()
+        ep.flags.writeable = False
+        budgets = np.asarray(BUDGETS, dtype=np.float64)
+        col = np.searchsorted(budgets, ep)
+        on_budget = (col < 4) & (budgets[np.minimum(col, 3)] == ep)
+        out = (ep, col, on_budget, bool(on_budget.all()))
+        if len(self._grids) < 256:
+            self._grids[key] = out
+        return out
+
+    def heads(self, features: np.ndarray) -> np.ndarray:
+        """Per-config head outputs ``(n, len(HEAD_COLUMNS))`` float64 (see :data:`HEAD_COLUMNS`).
+
+        Everything :meth:`predict` needs from the models; the rest is curve assembly.
+        """
         x = cell_features(features)
-        n = x.shape[0]
         ctrl = np.column_stack([m.predict(x) for m in self._bcs])
+        budgets = np.asarray(BUDGETS, dtype=np.float64)
+        val_b = self._bezier(ctrl[:, :4], ctrl[:, 4], budgets)
+        log_e = np.stack([m.predict(x) for m in self._energy])  # log Wh per 4 epochs, with PUE
+        per_epoch_j = np.exp(log_e) / 4.0 * _WH_TO_J / self._pue  # (members, n)
+        return np.column_stack(
+            [
+                val_b,
+                ctrl[:, 1:3],
+                ctrl[:, 4],
+                self._test.predict(x),
+                np.exp(self._time.predict(x)) / 108.0,
+                per_epoch_j.mean(axis=0),
+                per_epoch_j.std(axis=0),
+            ]
+        )
+
+    def _bezier(self, y: np.ndarray, log_gamma: np.ndarray, ep: np.ndarray) -> np.ndarray:
         curves = BezierCurves(
-            y=ctrl[:, :4],
-            gamma=np.exp(ctrl[:, 4]),
-            t_first=lo,
-            t_last=np.full(n, 108.0),
+            y=y,
+            gamma=np.exp(log_gamma),
+            t_first=float(self._manifest["min_epochs"]),
+            t_last=np.full(y.shape[0], 108.0),
             axis="log",
         )
-        raw_val = curves(ep)
-        raw_test = raw_val + (self._test.predict(x) - ctrl[:, 3])[:, None]
+        out: np.ndarray = curves(ep)
+        return out
+
+    def assemble(self, heads: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
+        """Curves at ``epochs`` from head outputs (rows of :meth:`heads` or ``space_outputs``).
+
+        Epochs on the 7V budgets read the stored values; other epochs evaluate the cubic.
+        """
+        ep, col, on_budget, all_budgets = self._grid(epochs)
+        if all_budgets and len(heads) == 1:
+            return self._assemble_one(heads[0].tolist(), ep, col.tolist())
+        h = np.asarray(heads, dtype=np.float64)
+        if all_budgets:
+            raw_val = h[:, col]
+        else:
+            y = np.column_stack([h[:, 0], h[:, 4], h[:, 5], h[:, 3]])
+            raw_val = self._bezier(y, h[:, 6], ep)
+            raw_val[:, on_budget] = h[:, col[on_budget]]
+        raw_test = raw_val + (h[:, 7] - h[:, 3])[:, None]
         val = np.clip(raw_val, 0.0, 1.0)
         test = np.clip(raw_test, 0.0, 1.0)
         clipped = np.any(val != raw_val, axis=1) | np.any(test != raw_test, axis=1)
-        time_per_epoch_s = np.exp(self._time.predict(x)) / 108.0
-        log_e = np.stack([m.predict(x) for m in self._energy])  # log Wh per 4 epochs, with PUE
-        per_epoch_j = np.exp(log_e) / 4.0 * _WH_TO_J / self._pue  # (members, n)
-        cum = per_epoch_j[:, :, None] * ep[None, None, :]
+        mean = h[:, 9:10] * ep
+        sd = h[:, 10:11] * ep
+        rel = mean * self._log_sigma
         meter = self.meters[0]
         return CurvePrediction(
             epochs=ep,
             val_accuracy=val,
             test_accuracy=test,
-            train_time_s=time_per_epoch_s[:, None] * ep[None, :],
-            energy_j={meter: cum.mean(axis=0)},
+            train_time_s=h[:, 8:9] * ep,
+            energy_j={meter: mean},
             val_accuracy_std=None,
-            energy_j_std={
-                meter: np.sqrt(cum.var(axis=0) + (cum.mean(axis=0) * self._log_sigma) ** 2)
-            },
+            energy_j_std={meter: np.sqrt(sd * sd + rel * rel)},
             clipped=clipped,
         )
 
+    def _assemble_one(self, h: list[float], ep: np.ndarray, col: list[int]) -> CurvePrediction:
+        """:meth:`assemble` of one config on budget epochs, in Python floats (same IEEE
+        operations in the same order as the vectorised path, so the same bits; tested through
+        ``query_batch`` == a loop of ``query``)."""
+        eps = ep.tolist()
+        shift = h[7] - h[3]
+        raw_val = [h[c] for c in col]
+        raw_test = [v + shift for v in raw_val]
+        val = [min(max(v, 0.0), 1.0) for v in raw_val]
+        test = [min(max(v, 0.0), 1.0) for v in raw_test]
+        clipped = val != raw_val or test != raw_test
+        mean = [h[9] * e for e in eps]
+        sd = [h[10] * e for e in eps]
+        ls = self._log_sigma
+        std = [sqrt(s * s + (m * ls) * (m * ls)) for s, m in zip(sd, mean, strict=True)]
+        meter = self.meters[0]
+        return CurvePrediction(
+            epochs=ep,
+            val_accuracy=np.array([val]),
+            test_accuracy=np.array([test]),
+            train_time_s=np.array([[h[8] * e for e in eps]]),
+            energy_j={meter: np.array([mean])},
+            val_accuracy_std=None,
+            energy_j_std={meter: np.array([std])},
+            clipped=np.array([clipped]),
+        )
 
-def load_artifact(path: str | Path) -> Nb101Surrogate:
+    def predict(self, features: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
+        """Curves at ``epochs`` (each in [4, 108]) for ``features`` from ``NB101Space.encode``."""
+        ep = self._epochs(epochs)
+        return self.assemble(self.heads(features), ep)
+
+    @property
+    def has_space_outputs(self) -> bool:
+        """True when the artifact ships the materialised head outputs of every 7V cell."""
+        return self._space_outputs is not None
+
+    def load_space_outputs(self) -> np.ndarray:
+        """The materialised table, read from the artifact on first use (~0.1 s)."""
+        table = self._space_outputs
+        if table is None:
+            raise ArtifactError.for_field("space_outputs.npz", None, "this artifact has none")
+        if isinstance(table, Path):
+            info = self._manifest.get("space_outputs") or {}
+            table = self._space_outputs = read_space_outputs(table, info.get("space_hashes_sha256"))
+        return table
+
+    def predict_indices(self, indices: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
+        """Curves of 7V cells given by row (``NB101Space.index_of`` / sorted-hash order).
+
+        Reads the materialised ``space_outputs.npz`` (equal to :meth:`predict` on the cells'
+        features up to its float32 storage); raises ``ArtifactError`` if the artifact has none.
+        """
+        table = self._space_outputs
+        if table is None:
+            raise ArtifactError.for_field("space_outputs.npz", None, "this artifact has none")
+        if isinstance(table, Path):  # read on first use (~0.1 s), not at load time
+            info = self._manifest.get("space_outputs") or {}
+            table = self._space_outputs = read_space_outputs(table, info.get("space_hashes_sha256"))
+        return self.assemble(table[np.asarray(indices, dtype=np.intp)], epochs)
+
+
+def load_artifact(path: str | Path, verify: bool = True) -> Nb101Surrogate:
     """Load an artifact directory after verifying the sha256 of every file in its manifest.
+
+    ``verify=False`` skips the sha256 pass, for callers that verified the folder already
+    (``eabench.registry.from_artifact``, ``eabench.hub.fetch``); missing files still raise.
 
     Raises:
         ArtifactError: missing or malformed manifest, unknown format version or kind.
@@ -148,7 +308,7 @@ def load_artifact(path: str | Path) -> Nb101Surrogate:
         fp = directory / name
         if not fp.is_file():
             raise ArtifactError.for_field("files", name, "listed in manifest but missing")
-        got = sha256_file(fp)
+        got = sha256_file(fp) if verify else digest
         if got != digest:
             raise ChecksumMismatchError.for_field(
                 name, got, f"sha256 must equal the manifest's {digest}"
@@ -157,4 +317,7 @@ def load_artifact(path: str | Path) -> Nb101Surrogate:
         raise ArtifactError.for_field("kind", manifest.get("kind"), "unknown artifact kind")
     with np.load(directory / "weights.npz", allow_pickle=False) as z:
         weights = {k: z[k] for k in z.files}
-    return Nb101Surrogate(manifest, weights)
+    outputs = None
+    if "space_outputs.npz" in manifest["files"]:
+        outputs = directory / "space_outputs.npz"
+    return Nb101Surrogate(manifest, weights, outputs)

@@ -18,7 +18,7 @@ import numpy as np
 from eabench.surrogates.artifact import FORMAT_VERSION, write_manifest
 from eabench.surrogates.fit import FitResult
 
-__all__ = ["TABLE_ARRAYS", "write_artifact", "write_card"]
+__all__ = ["TABLE_ARRAYS", "save_npz", "write_artifact", "write_card"]
 
 TABLE_ARRAYS = {
     "config_id": "(4310,) str: NB101 hashes of the EC-NAS 7V cells (7v_data.pt row order)",
@@ -35,7 +35,7 @@ CITATION = (
 )
 
 
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """npz with members in sorted order and a fixed timestamp (byte-for-byte reproducible)."""
     import io
 
@@ -54,8 +54,8 @@ def write_artifact(out: Path, result: FitResult, recipe: dict[str, Any]) -> dict
     for old in out.iterdir():
         if old.is_file():
             old.unlink()
-    _save_npz(out / "weights.npz", result.weights)
-    _save_npz(out / "table.npz", result.table)
+    save_npz(out / "weights.npz", result.weights)
+    save_npz(out / "table.npz", result.table)
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "name": recipe["name"],

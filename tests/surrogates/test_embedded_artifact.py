@@ -40,7 +40,7 @@ def test_embedded_artifact_on_held_out_energy_rows():
 
     model = load_artifact(ART)
     assert model.manifest["format_version"] == 1
-    assert set(model.manifest["files"]) == {"weights.npz", "table.npz"}
+    assert set(model.manifest["files"]) == {"weights.npz", "table.npz", "space_outputs.npz"}
     t = open_dataset(REPO / "data" / "eabench-data.h5").table("nb101-7v", "cifar10", "ecnas_7v")
     test = t.split_indices("ecnas_seed42")["test"]
     feats = NB101Space().encode([t.configs.to_dict(int(i)) for i in test])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +81,12 @@ def sorted_hashes_sha256(hashes: Iterable[str]) -> str:
 class SpaceData:
     """All unique 7V cells in sorted-hash order (read-only arrays; see module docs).
 
+    The adjacency stays packed (``adjacency_bits``, 1.7 MB); :meth:`matrices_at` unpacks the rows
+    asked for and :attr:`matrices` unpacks (once, 21 MB plus a temporary) the whole space for the
+    callers that want it all, so that queries never hold the unpacked space in memory.
+
     Attributes:
-        matrices: ``(n, 7, 7)`` uint8 padded canonical adjacency matrices.
+        adjacency_bits: ``(n,)`` uint32 packed padded adjacency (see :func:`pack_adjacency`).
         labels: ``(n, 7)`` int8 NB101 labels (``-3`` = padding, output at index 6).
         hash_hi: ``(n,)`` uint64, first 64 bits of each hash.
         hash_lo: ``(n,)`` uint64, last 64 bits of each hash.
@@ -90,12 +94,35 @@ class SpaceData:
         path: the file the data were read from.
     """
 
-    matrices: np.ndarray
+    adjacency_bits: np.ndarray
     labels: np.ndarray
     hash_hi: np.ndarray
     hash_lo: np.ndarray
     hashes_sha256: str
     path: Path
+    _unpacked: list[np.ndarray] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    @property
+    def matrices(self) -> np.ndarray:
+        """``(n, 7, 7)`` uint8 padded canonical adjacency matrices (unpacked on first use)."""
+        if not self._unpacked:
+            mats = np.empty((len(self), MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+            for s in range(0, len(self), 65536):  # chunks keep the temporaries small
+                mats[s : s + 65536] = unpack_adjacency(self.adjacency_bits[s : s + 65536])
+            mats.setflags(write=False)
+            self._unpacked.append(mats)
+        return self._unpacked[0]
+
+    def matrices_at(self, indices: np.ndarray | int) -> np.ndarray:
+        """Padded matrices of the rows ``indices`` (``(k, 7, 7)``, or ``(7, 7)`` for an int)."""
+        if isinstance(indices, (int, np.integer)):
+            i = int(indices)
+            one: np.ndarray = unpack_adjacency(self.adjacency_bits[i : i + 1])[0]
+            return one
+        many: np.ndarray = unpack_adjacency(
+            self.adjacency_bits[np.asarray(indices, dtype=np.int64)]
+        )
+        return many
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -136,7 +163,7 @@ class SpaceData:
 
     def cell(self, index: int) -> Cell:
         """The (pruned, canonical) cell at row ``index``."""
-        return cell_from_padded(self.matrices[index], self.labels[index])
+        return cell_from_padded(self.matrices_at(int(index)), self.labels[index])
 
 
 def write_space_cache(path: Path, processes: int = 1) -> SpaceData:
@@ -183,7 +210,6 @@ def load_space(path: Path | None = None) -> SpaceData:
         raise DatasetError.for_field("labels", labels.shape, "shapes of the cache do not agree")
     if not (hi.shape == lo.shape == (n,)):
         raise DatasetError.for_field("hash_hi", hi.shape, "shapes of the cache do not agree")
-    mats = unpack_adjacency(bits)
-    for arr in (mats, labels, hi, lo):
+    for arr in (bits, labels, hi, lo):
         arr.setflags(write=False)
-    return SpaceData(mats, labels, hi, lo, digest, p)
+    return SpaceData(bits, labels, hi, lo, digest, p)

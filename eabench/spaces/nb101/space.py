@@ -98,7 +98,7 @@ class NB101Space:
     def encode_indices(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
         """Encode cache rows (fast path, no per-cell Python work); same rows as :meth:`encode`."""
         idx = np.asarray(indices, dtype=np.int64)
-        return encode_padded(self.data.matrices[idx], self.data.labels[idx])
+        return encode_padded(self.data.matrices_at(idx), self.data.labels[idx])
 
     def feature_names(self) -> list[str]:
         """Names of the encoded feature columns, in order."""
