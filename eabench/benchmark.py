@@ -25,6 +25,7 @@ from eabench.card import BenchmarkCard, Calibration, standard_metrics
 from eabench.errors import FidelityError, InvalidArgumentError
 from eabench.results import (
     CLIPPED,
+    ENERGY_EXTRAPOLATED,
     FIDELITY_EXTRAPOLATED,
     FIDELITY_INTERPOLATED,
     HOLISTIC_CALIBRATED,
@@ -130,6 +131,7 @@ class Benchmark(ABC):
         base_flags: frozenset[str] = frozenset(),
         calibration: Calibration | None = None,
         observed_epochs: tuple[int, int] | None = None,
+        answer_flags: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -143,8 +145,15 @@ class Benchmark(ABC):
         self.calibration = calibration
         self.observed_epochs = observed_epochs
         self._base_flags = base_flags
+        self.answer_flags = dict(answer_flags or {})
+        """Artifact-level flags on every answer (not on the per-meter estimates), with reasons."""
         self._meter_flags = {m: p.training_data_flags | base_flags for m, p in self.meters.items()}
-        self._result_base_flags = base_flags | self.meters[self.primary_meter].training_data_flags
+        self._result_base_flags = (
+            base_flags
+            | self.meters[self.primary_meter].training_data_flags
+            | frozenset(self.answer_flags)
+        )
+        self._energy_flags: dict[int, dict[str, frozenset[str]]] = {}
         self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
         self._cache = ConfigCache(space, accelerator=_accelerator_for(space))
         self._answers: dict[tuple[str, int], QueryResult] = {}
@@ -217,6 +226,21 @@ class Benchmark(ABC):
             )
         return t
 
+    def _meter_epoch_flags(self, t: int) -> dict[str, frozenset[str]]:
+        """Per meter: ``{ENERGY_EXTRAPOLATED}`` if ``t`` lies outside its measured epochs."""
+        hit = self._energy_flags.get(t)
+        if hit is None:
+            hit = {}
+            for m, p in self.meters.items():
+                rng = p.measured_epochs
+                hit[m] = (
+                    frozenset({ENERGY_EXTRAPOLATED})
+                    if rng is not None and not rng[0] <= t <= rng[1]
+                    else frozenset()
+                )
+            self._energy_flags[t] = hit
+        return hit
+
     def _check_prefix(self, cfg: Any, t: int) -> None:
         field_name = self.fidelity.max_epochs_field
         if field_name is None:
@@ -254,7 +278,8 @@ class Benchmark(ABC):
             return answer
         pred = self._predict_batch((cfg,), (cid,), grid)
         c = pred.curves
-        flags = self._result_base_flags | fid_flags | pred.flags[0]
+        extra = self._meter_epoch_flags(t)
+        flags = self._result_base_flags | fid_flags | pred.flags[0] | extra[self.primary_meter]
         if c.clipped is not None and c.clipped[0]:
             flags = flags | {CLIPPED}
         energy_rows = {m: c.energy_j[m][0] for m in self.meters}
@@ -278,7 +303,9 @@ class Benchmark(ABC):
                 energy_j=e,
                 per_epoch_j=e / t,
                 provenance=self.meters[m],
-                flags=self._meter_flags[m] | (flags - self._result_base_flags),
+                flags=self._meter_flags[m]
+                | (flags - self._result_base_flags - extra[self.primary_meter])
+                | extra[m],
                 std_j=None if s is None else float(s[0, -1]),
             )
         energy = float(primary[-1])
@@ -332,7 +359,9 @@ class Benchmark(ABC):
         # the whole grid, as query() does: CLIPPED and the table kind's fills look at every point
         pred = self._predict_chunked(cfgs, ids, grid)
         c = pred.curves
-        common = self._result_base_flags | fid_flags
+        common = (
+            self._result_base_flags | fid_flags | self._meter_epoch_flags(t)[self.primary_meter]
+        )
         if self.calibration is not None:
             common = common | {HOLISTIC_CALIBRATED}
         clip = [False] * len(cfgs) if c.clipped is None else c.clipped.tolist()

@@ -202,8 +202,31 @@ def _meters(manifest: Mapping[str, Any], ids: tuple[str, ...]) -> dict[str, Mete
             simulated=bool(info.get("simulated", False)),
             training_data_flags=frozenset(info.get("training_data_flags", ())) | frozenset(notes),
             flag_notes=MappingProxyType(dict(notes)),
+            measured_epochs=_epoch_range(info.get("measured_epochs"), f"meter_info.{m}"),
         )
     return out
+
+
+def _epoch_range(raw: Any, where: str) -> tuple[int, int] | None:
+    """``[lo, hi]`` from a manifest as an int pair, or None when absent."""
+    if raw is None:
+        return None
+    ok = isinstance(raw, (list, tuple)) and len(raw) == 2
+    ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in raw)
+    if not ok or raw[0] > raw[1]:
+        raise ArtifactError.for_field(f"{where}.measured_epochs", raw, "must be [lo, hi] ints")
+    return int(raw[0]), int(raw[1])
+
+
+def _answer_flags(raw: Any) -> dict[str, str]:
+    """The manifest's ``answer_flags`` (code -> reason), flags carried by every answer."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(k, str) and k and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ArtifactError.for_field("answer_flags", raw, "must map flag codes to reasons (str)")
+    return dict(raw)
 
 
 def _calibration(cal: Any) -> Calibration | None:
@@ -320,6 +343,7 @@ def from_artifact(
         ),
         "meters": meters,
         "base_flags": frozenset({SIMULATED}) if simulated else frozenset(),
+        "answer_flags": _answer_flags(manifest.get("answer_flags")),
         "calibration": _calibration(cal),
         "observed_epochs": None if not observed else (int(observed[0]), int(observed[1])),
     }

@@ -22,6 +22,7 @@ import numpy as np
 
 __all__ = [
     "CLIPPED",
+    "ENERGY_EXTRAPOLATED",
     "FIDELITY_EXTRAPOLATED",
     "FIDELITY_INTERPOLATED",
     "FLAG_DESCRIPTIONS",
@@ -49,6 +50,7 @@ CLIPPED: Final = "CLIPPED"
 SIMULATED: Final = "SIMULATED"
 MEASURED: Final = "MEASURED"
 HOLISTIC_CALIBRATED: Final = "HOLISTIC_CALIBRATED"
+ENERGY_EXTRAPOLATED: Final = "ENERGY_EXTRAPOLATED"
 
 FLAG_DESCRIPTIONS: Final[Mapping[str, str]] = {
     OUTSIDE_TRAINING_SUPPORT: "the config's features lie outside the range the surrogate was "
@@ -61,6 +63,9 @@ FLAG_DESCRIPTIONS: Final[Mapping[str, str]] = {
     SIMULATED: "the training data (or a meter's data) is simulated, not measured: not for papers",
     MEASURED: "table kind: the values are the measured ones of this config, not a prediction",
     HOLISTIC_CALIBRATED: "holistic [lower, upper] energy derived from a calibration profile",
+    ENERGY_EXTRAPOLATED: "the meter's training data measured energy only at other epoch counts "
+    "(MeterProvenance.measured_epochs); this energy is extrapolated from them (7V: the EC-NAS "
+    "4-epoch energy scaled per epoch, as EC-NAS's own 12/36/108 tables are)",
 }
 
 
@@ -172,6 +177,8 @@ class MeterProvenance:
         simulated: True if the data are simulated.
         training_data_flags: quality-flag codes carried by the training data, summarised.
         flag_notes: code -> one line saying why the training data carry that flag.
+        measured_epochs: ``(lo, hi)`` epoch counts at which the training data measured energy,
+            or None if not stated; answers outside it carry ``ENERGY_EXTRAPOLATED``.
     """
 
     meter: str
@@ -182,11 +189,13 @@ class MeterProvenance:
     simulated: bool = False
     training_data_flags: frozenset[str] = frozenset()
     flag_notes: Mapping[str, str] = field(default_factory=dict)
+    measured_epochs: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "meter": self.meter,
+            "measured_epochs": None if self.measured_epochs is None else list(self.measured_epochs),
             "description": self.description,
             "method": self.method,
             "sample_period_s": self.sample_period_s,

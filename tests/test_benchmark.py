@@ -25,6 +25,7 @@ from eabench.hub import sha256_file as hub_sha256
 from eabench.registry import from_artifact
 from eabench.results import (
     CLIPPED,
+    ENERGY_EXTRAPOLATED,
     FIDELITY_INTERPOLATED,
     HIGH_UNCERTAINTY,
     HOLISTIC_CALIBRATED,
@@ -182,6 +183,49 @@ def test_support_uncertainty_simulated_and_calibration_flags(tmp_path: Path, cel
     assert batch.holistic_lower_j is not None
     assert batch.holistic_lower_j[0] == pytest.approx(res.holistic_energy_j[0])
     assert batch.flags[0] == res.flags
+
+
+def test_measured_epochs_and_answer_flags_from_the_manifest(tmp_path: Path, cells: Any) -> None:
+    folder = write_fake_artifact(tmp_path / "a", n_features=N_FEATURES)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["meters"]["carbontracker"]["measured_epochs"] = [4, 4]
+    manifest["answer_flags"] = {"TIME_OTHER_HARDWARE": "time and energy from other hardware"}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    b = from_artifact(folder, loader=load_fake)
+    assert b.answer_flags == {"TIME_OTHER_HARDWARE": "time and energy from other hardware"}
+    assert b.meters["carbontracker"].measured_epochs == (4, 4)
+    cell = cells[0][0]
+    at4, at108 = b.query(cell, 4), b.query(cell, 108)
+    assert "TIME_OTHER_HARDWARE" in at4.flags
+    assert "TIME_OTHER_HARDWARE" in at108.flags
+    assert ENERGY_EXTRAPOLATED not in at4.flags
+    assert ENERGY_EXTRAPOLATED in at108.flags  # carbontracker (primary) measured 4 epochs only
+    assert ENERGY_EXTRAPOLATED in at108.energy_by_meter["carbontracker"].flags
+    # the counter meter states no measured range, and answer flags stay off the meter estimates
+    assert ENERGY_EXTRAPOLATED not in at108.energy_by_meter["gpu.nvml_counter"].flags
+    assert "TIME_OTHER_HARDWARE" not in at108.energy_by_meter["carbontracker"].flags
+    assert b.query_batch([cell], 108).flags[0] == at108.flags
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("answer_flags", ["TIME_OTHER_HARDWARE"]), ("answer_flags", {"X": 1}), ("measured", [4])],
+)
+def test_malformed_answer_flags_or_measured_epochs_are_refused(
+    tmp_path: Path, key: str, value: Any
+) -> None:
+    folder = write_fake_artifact(tmp_path / "a", n_features=N_FEATURES)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if key == "measured":
+        manifest["meters"]["carbontracker"]["measured_epochs"] = value
+        field = "meter_info.carbontracker.measured_epochs"
+    else:
+        manifest[key] = value
+        field = key
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError) as info:
+        from_artifact(folder, loader=load_fake)
+    assert info.value.field == field
 
 
 def test_clipped_outputs_are_flagged(tmp_path: Path, cells: Any) -> None:
