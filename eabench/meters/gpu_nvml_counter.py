@@ -27,7 +27,7 @@ from eabench.meters.base import (
     failed_reading,
     kernel_release,
 )
-from eabench.meters.nvml import GpuInfo, NvmlSource, PynvmlSource, discover_gpus
+from eabench.meters.nvml import GpuInfo, NvmlGpuAccess, NvmlSource
 from eabench.meters.provenance import MeterReading
 
 __all__ = ["NvmlCounterMeter", "measure_update_period"]
@@ -61,7 +61,7 @@ def measure_update_period(
     return float(statistics.median((b - a) / 1e9 for a, b in itertools.pairwise(changes)))
 
 
-class NvmlCounterMeter:
+class NvmlCounterMeter(NvmlGpuAccess):
     """Meter ``gpu.nvml_counter`` over the chosen GPUs (CUDA-view indices; None = all).
 
     Args:
@@ -93,19 +93,6 @@ class NvmlCounterMeter:
         self._given_period = update_period_s
         self._gpus: list[GpuInfo] | None = None
         self._start: tuple[Window, int, int, dict[int, int | BaseException]] | None = None
-
-    @property
-    def source(self) -> NvmlSource:
-        """The NVML source (created lazily)."""
-        if self._source is None:
-            self._source = PynvmlSource()
-        return self._source
-
-    def gpus(self) -> list[GpuInfo]:
-        """The metered GPUs (raises MeterUnavailableError without NVML)."""
-        if self._gpus is None:
-            self._gpus = discover_gpus(self.source, self._devices)
-        return self._gpus
 
     def availability(self) -> Availability:
         try:

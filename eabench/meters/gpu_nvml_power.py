@@ -27,10 +27,9 @@ from eabench.meters.gpu_nvml_counter import _reason
 from eabench.meters.nvml import (
     POWER_FIELDS,
     GpuInfo,
+    NvmlGpuAccess,
     NvmlSource,
     PowerSample,
-    PynvmlSource,
-    discover_gpus,
     power_source_kind,
     sensor_facts,
 )
@@ -43,7 +42,7 @@ METER_ID = "gpu.nvml_power"
 _SCOPES = {0: "gpu", 1: "module", 2: "memory"}
 
 
-class NvmlPowerMeter:
+class NvmlPowerMeter(NvmlGpuAccess):
     """Meter ``gpu.nvml_power``: poll ``field`` (``instant``/``average``/``usage``) at
     ``rate_hz`` from a thread for every chosen GPU; one reading per GPU per window."""
 
@@ -72,17 +71,6 @@ class NvmlPowerMeter:
         self.scope = scope
         self._gpus: list[GpuInfo] | None = None
         self._window: PolledWindow[list[PowerSample | BaseException]] = PolledWindow(self._clock)
-
-    @property
-    def source(self) -> NvmlSource:
-        if self._source is None:
-            self._source = PynvmlSource()
-        return self._source
-
-    def gpus(self) -> list[GpuInfo]:
-        if self._gpus is None:
-            self._gpus = discover_gpus(self.source, self._devices)
-        return self._gpus
 
     @property
     def poller(self) -> Poller[list[PowerSample | BaseException]] | None:

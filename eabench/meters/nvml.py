@@ -21,6 +21,7 @@ __all__ = [
     "ARCH_ORDER",
     "POWER_FIELDS",
     "GpuInfo",
+    "NvmlGpuAccess",
     "NvmlSource",
     "PowerSample",
     "PynvmlSource",
@@ -310,3 +311,26 @@ def discover_gpus(source: NvmlSource, devices: Sequence[int] | None) -> list[Gpu
         g = infos[visible[cuda_idx]]
         out.append(GpuInfo(cuda_idx, g.nvml_index, g.name, g.uuid, g.pci_bus_id, g.arch))
     return out
+
+
+class NvmlGpuAccess:
+    """Lazy NVML access shared by the NVML meters: the source is created on first use and the
+    metered GPUs are discovered once. Subclasses set ``_source`` (an injected source or None) and
+    ``_devices`` (CUDA-visible indices or None for all) and ``_gpus = None`` in ``__init__``."""
+
+    _source: NvmlSource | None
+    _devices: Sequence[int] | None
+    _gpus: list[GpuInfo] | None
+
+    @property
+    def source(self) -> NvmlSource:
+        """The NVML source (a real ``PynvmlSource`` unless one was injected)."""
+        if self._source is None:
+            self._source = PynvmlSource()
+        return self._source
+
+    def gpus(self) -> list[GpuInfo]:
+        """The metered GPUs (raises MeterUnavailableError without NVML)."""
+        if self._gpus is None:
+            self._gpus = discover_gpus(self.source, self._devices)
+        return self._gpus
