@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _shared() -> Path:
     env = os.environ.get("EABENCH_SHARED")
-    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared", Path("/work/shared")]:
+    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared"]:
         if (cand / "data" / "ecnas").is_dir():
             return cand / "data"
     raise SystemExit("bench_ingest needs the staged data: set EABENCH_SHARED=/path/to/shared")
