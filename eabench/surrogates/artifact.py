@@ -13,6 +13,9 @@ which implements :class:`~eabench.surrogates.base.Surrogate` with numpy only. ``
 combines the energy ensemble's spread with a residual term (log-residual sd of a member fitted on
 the seed-42 train part and scored on its valid part, stored as ``energy.log_sigma``).
 
+The energy head is :class:`~eabench.surrogates.nb101_energy.EnergyHead` (additive work model
+times GBDT residuals).
+
 ``predict`` = :meth:`Nb101Surrogate.heads` (the models: features -> 11 numbers per config) then
 :meth:`Nb101Surrogate.assemble` (numbers -> curves at the asked epochs). An artifact with
 ``space_outputs.npz`` (every 7V cell's head outputs, :mod:`eabench.surrogates.space_outputs`)
@@ -34,6 +37,7 @@ from eabench.errors import ArtifactError, ChecksumMismatchError, FidelityError
 from eabench.surrogates.base import CurvePrediction
 from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.heads import test_head_from_arrays
+from eabench.surrogates.nb101_energy import EnergyHead
 from eabench.surrogates.nb101_features import cell_features
 from eabench.surrogates.space_outputs import read_space_outputs
 from eabench.surrogates.trees import TreeEnsemble
@@ -102,10 +106,7 @@ class Nb101Surrogate:
         self._bcs = [TreeEnsemble.from_arrays(dict(weights), f"bcs{k}") for k in range(5)]
         self._test = test_head_from_arrays(weights)
         self._time = TreeEnsemble.from_arrays(dict(weights), "time")
-        self._energy = [
-            TreeEnsemble.from_arrays(dict(weights), f"energy{k}")
-            for k in range(int(heads["energy_members"]))
-        ]
+        self._energy = EnergyHead.from_arrays(weights, int(heads["energy_members"]))
         self._pue = float(heads["energy_divide_by"])
         self._log_sigma = (
             float(weights["energy.log_sigma"][0]) if "energy.log_sigma" in weights else 0.0
@@ -161,8 +162,8 @@ class Nb101Surrogate:
         ctrl = np.column_stack([m.predict(x) for m in self._bcs])
         budgets = np.asarray(BUDGETS, dtype=np.float64)
         val_b = self._bezier(ctrl[:, :4], ctrl[:, 4], budgets)
-        log_e = np.stack([m.predict(x) for m in self._energy])  # log Wh per 4 epochs, with PUE
-        per_epoch_j = np.exp(log_e) / 4.0 * _WH_TO_J / self._pue  # (members, n)
+        wh = self._energy.members_wh(features, base=x)  # Wh per 4 epochs, PUE included
+        per_epoch_j = wh / 4.0 * _WH_TO_J / self._pue  # (members, n)
         return np.column_stack(
             [
                 val_b,

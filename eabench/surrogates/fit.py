@@ -33,11 +33,19 @@ from scipy import stats
 from eabench.errors import DatasetError
 from eabench.surrogates.bezier import BezierCurves, fit_bezier
 from eabench.surrogates.heads import test_head_from_arrays
+from eabench.surrogates.nb101_energy import EnergyHead, energy_features, fit_additive, work_terms
 from eabench.surrogates.nb101_features import cell_features
 from eabench.surrogates.sources import PUE_ECNAS, Nb101Data
 from eabench.surrogates.trees import TreeEnsemble, arrays_from_xgboost_json
 
-__all__ = ["BUDGETS", "FitResult", "fit_scaled_mlp", "regression_metrics", "train_nb101_7v"]
+__all__ = [
+    "BUDGETS",
+    "FitResult",
+    "fit_energy_head",
+    "fit_scaled_mlp",
+    "regression_metrics",
+    "train_nb101_7v",
+]
 
 BUDGETS = np.array([4.0, 12.0, 36.0, 108.0])
 
@@ -71,6 +79,23 @@ def _xgb(x: np.ndarray, y: np.ndarray, seed: int, params: dict[str, Any]) -> Tre
     model = xgb.XGBRegressor(random_state=seed, **kw)
     model.fit(x.astype(np.float32), y)
     return arrays_from_xgboost_json(bytes(model.get_booster().save_raw("json")))
+
+
+def fit_energy_head(
+    encoded: np.ndarray, energy_wh: np.ndarray, seed: int, members: int, xgb_params: dict[str, Any]
+) -> EnergyHead:
+    """Fit the energy head (:mod:`eabench.surrogates.nb101_energy`) on cells and measured Wh.
+
+    The additive work model is fitted by NNLS; member ``k`` is an XGBoost model with seed
+    ``seed + k`` of ``log(energy / additive)`` on :func:`energy_features`.
+    """
+    work = work_terms(encoded)
+    scale, coef = fit_additive(work, energy_wh)
+    head = EnergyHead(scale, coef, ())
+    resid = np.log(np.asarray(energy_wh, np.float64) / head.additive_wh(work))
+    x = energy_features(encoded)
+    trees = tuple(_xgb(x, resid, seed + k, dict(xgb_params)) for k in range(members))
+    return EnergyHead(scale, coef, trees)
 
 
 def _ecnas_mlp(x: np.ndarray, y: np.ndarray, xt: np.ndarray, epochs: int, seed: int) -> np.ndarray:
@@ -182,25 +207,22 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
     # energy ------------------------------------------------------------------------------
     t0 = time.perf_counter()
     fit_rows = np.concatenate([data.split["train"], data.split["valid"]])
-    xe = feats[data.en_index]
-    ye = np.log(data.energy_4ep_wh)
+    enc_e = data.encoded[data.en_index]
+    y_wh = data.energy_4ep_wh
     members = int(recipe["energy"]["members"])
-    preds = []
-    for k in range(members):
-        tree = _xgb(xe[fit_rows], ye[fit_rows], seed + k, dict(recipe["energy"]["xgb"]))
-        weights.update(tree.to_arrays(f"energy{k}"))
-        preds.append(tree.predict(xe[data.split["test"]]))
-    log_p = np.stack(preds)
-    true = data.energy_4ep_wh[data.split["test"]]
-    pm = np.exp(log_p).mean(axis=0)
+    xgb_e = dict(recipe["energy"]["xgb"])
+    head = fit_energy_head(enc_e[fit_rows], y_wh[fit_rows], seed, members, xgb_e)
+    weights.update(head.to_arrays())
+    member_wh = head.members_wh(enc_e[data.split["test"]])
+    true = y_wh[data.split["test"]]
+    pm = member_wh.mean(axis=0)
     # predictive sd = ensemble spread + a residual term: the log-residual sd of one member fitted
     # on the train part and scored on the valid part (the spread alone is far too narrow)
-    probe = _xgb(
-        xe[data.split["train"]], ye[data.split["train"]], seed, dict(recipe["energy"]["xgb"])
-    )
-    log_sigma = float(np.std(ye[data.split["valid"]] - probe.predict(xe[data.split["valid"]])))
+    probe = fit_energy_head(enc_e[data.split["train"]], y_wh[data.split["train"]], seed, 1, xgb_e)
+    valid_wh = probe.members_wh(enc_e[data.split["valid"]])[0]
+    log_sigma = float(np.std(np.log(y_wh[data.split["valid"]] / valid_wh)))
     weights["energy.log_sigma"] = np.array([log_sigma])
-    sd = np.sqrt(np.exp(log_p).var(axis=0) + (pm * log_sigma) ** 2)
+    sd = np.sqrt(member_wh.var(axis=0) + (pm * log_sigma) ** 2)
     metrics["energy_4ep_wh_seed42_test"] = {
         **regression_metrics(pm, true),
         "calibration_within_1sd": float(np.mean(np.abs(pm - true) <= sd)),

@@ -19,7 +19,14 @@ import numpy as np
 
 from eabench.errors import InvalidConfigError
 
-__all__ = ["ENCODED_WIDTH", "FEATURE_NAMES", "cell_features", "network_size", "to_output_at_6"]
+__all__ = [
+    "ENCODED_WIDTH",
+    "FEATURE_NAMES",
+    "cell_features",
+    "network_size",
+    "to_output_at_6",
+    "vertex_channels",
+]
 
 ENCODED_WIDTH = 45
 _SIZE_KEYS = (
@@ -77,7 +84,7 @@ def to_output_at_6(encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a6, onehot
 
 
-def _vertex_channels(a6: np.ndarray, c_in: int, c_out: int) -> np.ndarray:
+def vertex_channels(a6: np.ndarray, c_in: int, c_out: int) -> np.ndarray:
     """NB101 ``compute_vertex_channels`` for output at 6: ``(n, 7)`` channels (0 for padding)."""
     n = a6.shape[0]
     ch = np.zeros((n, 7), dtype=np.int64)
@@ -115,7 +122,7 @@ def network_size(a6: np.ndarray, onehot: np.ndarray) -> dict[str, np.ndarray]:
         hw = (32 >> stack) ** 2
         for cell in range(3):
             c_in = c_prev if cell == 0 else c
-            ch = _vertex_channels(a6, c_in, c).astype(np.float64)[:, 1:6]
+            ch = vertex_channels(a6, c_in, c).astype(np.float64)[:, 1:6]
             a0 = a6[:, 0, 1:6]
             proj = (a0 * (c_in * ch)).sum(1) + a6[:, 0, 6] * c_in * c
             out["params"] += (

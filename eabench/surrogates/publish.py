@@ -18,7 +18,7 @@ import numpy as np
 from eabench.surrogates.artifact import FORMAT_VERSION, write_manifest
 from eabench.surrogates.fit import FitResult
 
-__all__ = ["TABLE_ARRAYS", "save_npz", "write_artifact", "write_card"]
+__all__ = ["KEEP_MARKER", "TABLE_ARRAYS", "save_npz", "write_artifact", "write_card"]
 
 TABLE_ARRAYS = {
     "config_id": "(4310,) str: NB101 hashes of the EC-NAS 7V cells (7v_data.pt row order)",
@@ -82,6 +82,8 @@ def write_artifact(out: Path, result: FitResult, recipe: dict[str, Any]) -> dict
         "heads": {
             "energy_members": int(recipe["energy"]["members"]),
             "energy_divide_by": 1.59,
+            "energy": "additive NNLS work model x mean of exp(GBDT of log residual) "
+            "(eabench.surrogates.nb101_energy; features ENERGY_FEATURE_NAMES)",
             "val_accuracy": "cubic Bezier on log epochs, GBDT per control label",
             "test_accuracy": "val curve shifted by (test@108 head - val curve@108); head: "
             + str(recipe["test108"].get("model", "xgb")),
@@ -118,8 +120,20 @@ def _row(name: str, m: dict[str, Any]) -> str:
     )
 
 
+KEEP_MARKER = "<!-- written by hand below this line: eabench train keeps it -->"
+
+
 def write_card(path: Path, manifest: dict[str, Any], artifact_dir: str) -> None:
-    """Markdown model card with every held-out metric of ``manifest``."""
+    """Markdown model card with every held-out metric of ``manifest``.
+
+    An existing card's text from :data:`KEEP_MARKER` on (hand-written sections: comparisons,
+    speed) is kept below the regenerated part.
+    """
+    kept = ""
+    if path.is_file():
+        old = path.read_text()
+        at = old.find(KEEP_MARKER)
+        kept = old[at:] if at >= 0 else ""
     m = manifest["metrics"]
     lines = [
         f"# Model card: {manifest['name']} {manifest['version']}",
@@ -164,4 +178,4 @@ def write_card(path: Path, manifest: dict[str, Any], artifact_dir: str) -> None:
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines))
+    path.write_text("\n".join(lines) + (f"\n{kept}" if kept else ""))

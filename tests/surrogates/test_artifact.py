@@ -159,3 +159,20 @@ def test_mlp_head_numpy_equals_torch_within_1e6():
     again, _ = fit_scaled_mlp(x, y, 0, cfg)
     for k in arrays:
         np.testing.assert_array_equal(arrays[k], again[k])
+
+
+def test_card_keeps_the_hand_written_part(built, tmp_path):
+    from eabench.surrogates.artifact import load_artifact
+    from eabench.surrogates.publish import KEEP_MARKER, write_card
+
+    _data, out, _ = built
+    manifest = dict(load_artifact(out / "a").manifest)
+    card = tmp_path / "card.md"
+    write_card(card, manifest, "a")
+    assert "energy_4ep_wh_seed42_test" in card.read_text()
+    card.write_text(card.read_text() + f"\n{KEEP_MARKER}\n\n## Speed\n\n40 µs\n")
+    write_card(card, manifest, "a")
+    text = card.read_text()
+    assert text.count(KEEP_MARKER) == 1
+    assert text.endswith(f"{KEEP_MARKER}\n\n## Speed\n\n40 µs\n")
+    assert text.index("energy_4ep_wh_seed42_test") < text.index(KEEP_MARKER)
