@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eabench._nb101_index import NB101Index, cell_key, data_keys
+from eabench._nb101_index import NB101Index, cell_key, data_keys, plain_key
+from eabench.errors import InvalidConfigError
 from eabench.registry import from_artifact
 from eabench.spaces.nb101 import Cell, NB101Space
 from eabench.spaces.nb101.cache import load_space
@@ -89,3 +90,69 @@ def test_feature_table_is_cached_and_checked(
     np.save(table, arr)
     again = NB101Index(space, cache_dir=tmp_path).build()
     np.testing.assert_array_equal(again.features(rows), space.encode_indices(rows))
+
+
+def _plain(cell: Cell) -> dict[str, Any]:
+    return {"matrix": [list(r) for r in cell.matrix], "ops": list(cell.ops)}
+
+
+def test_plain_keys_equal_cell_keys_and_refuse_anything_not_strict(small_space: Path) -> None:
+    data = load_space(small_space)
+    for i in range(0, len(data), 37):
+        cell = data.cell(i)
+        assert plain_key(_plain(cell)) == cell_key(cell)
+    good = _plain(data.cell(5))
+    n = len(good["ops"])
+    lower = json.loads(json.dumps(good))
+    lower["matrix"][n - 1][0] = 1  # a lower-triangle edge: ignored by the bit table, refused
+    as_bool = json.loads(json.dumps(good))
+    as_bool["matrix"][0] = [bool(x) for x in as_bool["matrix"][0]]
+    as_float = json.loads(json.dumps(good))
+    as_float["matrix"][0] = [float(x) for x in as_float["matrix"][0]]
+    as_labels = {"matrix": good["matrix"], "ops": [-1, *[0] * (n - 2), -2]}
+    bad_op = {"matrix": good["matrix"], "ops": ["input", *["conv5x5"] * (n - 2), "output"]}
+    for cfg in (
+        lower,
+        as_bool,
+        as_float,
+        as_labels,
+        bad_op,
+        {**good, "extra": 1},
+        {"matrix": [tuple(r) for r in good["matrix"]], "ops": good["ops"]},
+        {"matrix": np.array(good["matrix"]), "ops": good["ops"]},
+        {"matrix": good["matrix"][:-1], "ops": good["ops"]},
+        {"matrix": good["matrix"], "ops": ["input", *[["conv3x3-bn-relu"]] * (n - 2), "output"]},
+        {"matrix": [[[0]] * n for _ in range(n)], "ops": good["ops"]},
+        [good],
+    ):
+        assert plain_key(cfg) == -1
+
+
+def test_plain_dicts_take_the_row_and_answer_like_cells(
+    small_space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EABENCH_CACHE", str(tmp_path / "cache"))
+    space = NB101Space(cache_path=small_space)
+    folder = write_fake_artifact(tmp_path / "a", n_features=len(space.feature_names()))
+    fast, slow = _bench(folder, space, True), _bench(folder, space, False)
+    canonical = [space.data.cell(i) for i in range(0, len(space.data), 41)]
+    dicts = [_plain(c) for c in canonical]
+    index = fast._cache.accelerator
+    assert [index.plain_row(d) for d in dicts] == list(range(0, len(space.data), 41))
+    for d, c in zip(dicts, canonical, strict=True):
+        assert fast._cache.validate(d) == c
+        assert fast.query(d, 12) == slow.query(d, 12) == slow.query(c, 12)
+    assert fast.query_batch(dicts, 108) == slow.query_batch(canonical, 108)
+    # the same dict again returns the same config object (no re-validation)
+    assert fast._cache.validate(dicts[0]) is fast._cache.validate(json.loads(json.dumps(dicts[0])))
+    # dicts that are not canonical rows take Cell validation, with its errors
+    raw = json.loads(VECTORS.read_text())["vectors"][:20]
+    given = [Cell([[int(c) for c in r] for r in v["matrix"]], v["labels"]) for v in raw]
+    for c in given:
+        assert fast.query(c.to_dict(), 36) == slow.query(c, 36)
+    bad = json.loads(json.dumps(dicts[1]))
+    bad["matrix"][-1][0] = 1
+    with pytest.raises(InvalidConfigError) as err:
+        fast.query(bad, 4)
+    assert err.value.field == "matrix"
+    assert "upper-triangular" in str(err.value)

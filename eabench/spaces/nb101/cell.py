@@ -263,6 +263,16 @@ class Cell:
         return cls(config["matrix"], config["ops"])
 
     @classmethod
+    def _trusted(cls, matrix: Sequence[Sequence[int]], ops: Sequence[str]) -> Cell:
+        """A cell from parts the caller guarantees valid and pruned (no checks): for example a
+        plain dict whose raw form equals a canonical row of the space cache."""
+        cell = object.__new__(cls)
+        object.__setattr__(cell, "_matrix", tuple(map(tuple, matrix)))
+        object.__setattr__(cell, "_ops", tuple(ops))
+        object.__setattr__(cell, "_keep", tuple(range(len(ops))))
+        return cell
+
+    @classmethod
     def coerce(cls, config: Cell | Mapping[str, Any]) -> Cell:
         """Return ``config`` if it is a Cell, else :meth:`from_dict` of it."""
         return config if isinstance(config, Cell) else cls.from_dict(config)
