@@ -7,6 +7,7 @@ Writes benchmarks/results/surrogate_nb101_7v.json. Timings are wall-clock on thi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -56,7 +57,8 @@ def main() -> None:
         "batch_10000_full_curve_s": batch,
         "artifact_bytes": sum(p.stat().st_size for p in ART.iterdir()),
         "n_trees": trees,
-        "machine": "2 shared CPU cores (other helpers running)",
+        "artifact_version": json.loads((ART / "manifest.json").read_text())["version"],
+        "machine": f"{os.cpu_count()} CPU cores, load average {os.getloadavg()}",
     }
     print(json.dumps(res, indent=1))
     out = ROOT / "benchmarks" / "results" / "surrogate_nb101_7v.json"
