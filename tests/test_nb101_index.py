@@ -54,16 +54,28 @@ def _bench(folder: Path, space: NB101Space, fast: bool) -> Any:
     return b
 
 
-def test_fast_path_gives_the_same_answers(
+@pytest.fixture
+def benches(
     small_space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[NB101Space, Any, Any]:
+    """The small space and two benchmarks on a fake artifact: with and without the index."""
     monkeypatch.setenv("EABENCH_CACHE", str(tmp_path / "cache"))
     space = NB101Space(cache_path=small_space)
     folder = write_fake_artifact(tmp_path / "a", n_features=len(space.feature_names()))
     fast, slow = _bench(folder, space, True), _bench(folder, space, False)
+    return space, fast, slow
+
+
+def _given(n: int) -> list[Cell]:
+    """Cells of the NB101 hash vectors, in their own (not canonical) vertex order."""
+    raw = json.loads(VECTORS.read_text())["vectors"][:n]
+    return [Cell([[int(c) for c in r] for r in v["matrix"]], v["labels"]) for v in raw]
+
+
+def test_fast_path_gives_the_same_answers(benches: tuple[NB101Space, Any, Any]) -> None:
+    space, fast, slow = benches
     canonical = [space.data.cell(i) for i in range(0, len(space.data), 50)]
-    raw = json.loads(VECTORS.read_text())["vectors"][:60]
-    given = [Cell([[int(c) for c in r] for r in v["matrix"]], v["labels"]) for v in raw]
+    given = _given(60)
     configs = canonical + given + [c.to_dict() for c in given[:10]]
     configs += canonical[:3] + given[:3] + [space.data.cell(0), space.data.cell(0)]  # repeats
     assert fast._cache.accelerator.rows(canonical).min() >= 0
@@ -129,12 +141,9 @@ def test_plain_keys_equal_cell_keys_and_refuse_anything_not_strict(small_space: 
 
 
 def test_plain_dicts_take_the_row_and_answer_like_cells(
-    small_space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    benches: tuple[NB101Space, Any, Any],
 ) -> None:
-    monkeypatch.setenv("EABENCH_CACHE", str(tmp_path / "cache"))
-    space = NB101Space(cache_path=small_space)
-    folder = write_fake_artifact(tmp_path / "a", n_features=len(space.feature_names()))
-    fast, slow = _bench(folder, space, True), _bench(folder, space, False)
+    space, fast, slow = benches
     canonical = [space.data.cell(i) for i in range(0, len(space.data), 41)]
     dicts = [_plain(c) for c in canonical]
     index = fast._cache.accelerator
@@ -146,9 +155,7 @@ def test_plain_dicts_take_the_row_and_answer_like_cells(
     # the same dict again returns the same config object (no re-validation)
     assert fast._cache.validate(dicts[0]) is fast._cache.validate(json.loads(json.dumps(dicts[0])))
     # dicts that are not canonical rows take Cell validation, with its errors
-    raw = json.loads(VECTORS.read_text())["vectors"][:20]
-    given = [Cell([[int(c) for c in r] for r in v["matrix"]], v["labels"]) for v in raw]
-    for c in given:
+    for c in _given(20):
         assert fast.query(c.to_dict(), 36) == slow.query(c, 36)
     bad = json.loads(json.dumps(dicts[1]))
     bad["matrix"][-1][0] = 1
