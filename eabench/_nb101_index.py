@@ -83,7 +83,8 @@ def cell_key(cell: Cell) -> int:
     return key
 
 
-_INTERIOR = frozenset(INTERIOR_OPS)
+_STR = frozenset({str})
+_INT = frozenset({int})
 
 
 def plain_key(config: Any) -> int:
@@ -102,22 +103,19 @@ def plain_key(config: Any) -> int:
     if type(m) is not list or type(ops) is not list:
         return -1
     n = len(m)
-    if not 2 <= n <= _N or len(ops) != n or ops[0] != INPUT or ops[-1] != OUTPUT:
+    # exact types first: no comparison or truth test runs on anything but str / int
+    if not 2 <= n <= _N or len(ops) != n or set(map(type, ops)) != _STR:
         return -1
-    try:
-        key = _OPS_CODE.get(tuple(ops), -1)  # keys are str tuples: other types never match
-    except TypeError:  # an unhashable op
-        return -1
+    key = _OPS_CODE.get(tuple(ops), -1)  # valid op tuples only (input first, output last)
     if key < 0:
         return -1
     for a, row in enumerate(m):
-        if type(row) is not list or len(row) != n or any(row[: a + 1]):
+        if type(row) is not list or len(row) != n or set(map(type, row)) != _INT:
             return -1
-        try:
-            bits = _ROW_BITS[a].get(tuple(row))  # keys: tuples of 0/1 (1 == True == 1.0 too)
-        except TypeError:  # an unhashable entry
+        if any(row[: a + 1]):  # an edge on or below the diagonal
             return -1
-        if bits is None or set(map(type, row)) != {int}:
+        bits = _ROW_BITS[a].get(tuple(row))  # None unless every entry is 0 or 1
+        if bits is None:
             return -1
         key |= bits
     return key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,52 @@ def test_plain_keys_equal_cell_keys_and_refuse_anything_not_strict(small_space: 
         [good],
     ):
         assert plain_key(cfg) == -1
+
+
+class _Op(str, enum.Enum):
+    INPUT = "input"
+    CONV3 = "conv3x3-bn-relu"
+    CONV1 = "conv1x1-bn-relu"
+    POOL = "maxpool3x3"
+    OUTPUT = "output"
+
+
+class _Explosive:
+    def __bool__(self) -> bool:
+        raise RuntimeError("no truth value")
+
+    def __ne__(self, other: object) -> bool:
+        raise RuntimeError("no comparison")
+
+    __hash__ = object.__hash__
+
+
+def test_plain_key_refuses_look_alike_types_before_comparing_them(
+    benches: tuple[NB101Space, Any, Any],
+) -> None:
+    """str subclasses, numpy scalars and objects that raise in comparisons take the Cell path:
+    the fast path neither accepts what validation rejects nor leaks non-eabench errors."""
+    space, fast, slow = benches
+    good = _plain(space.data.cell(7))
+    n = len(good["ops"])
+    enum_ops = {"matrix": good["matrix"], "ops": [_Op(o) for o in good["ops"]]}
+    np_ops = {"matrix": good["matrix"], "ops": list(np.array(good["ops"]))}
+    array_entry = json.loads(json.dumps(good))
+    array_entry["matrix"][0][0] = np.array([0, 0])
+    explosive = json.loads(json.dumps(good))
+    explosive["matrix"][n - 1][0] = _Explosive()
+    explosive_op = {"matrix": good["matrix"], "ops": [_Explosive(), *good["ops"][1:]]}
+    for cfg in (enum_ops, np_ops, array_entry, explosive, explosive_op):
+        assert plain_key(cfg) == -1
+    for cfg in (enum_ops, array_entry, explosive, explosive_op):
+        with pytest.raises(InvalidConfigError):
+            slow.query(cfg, 4)
+        with pytest.raises(InvalidConfigError):
+            fast.query(cfg, 4)
+    # a numpy-str dict is valid; its cell must not leak np.str_ into the shared cache
+    assert fast.query(np_ops, 4) == slow.query(good, 4)
+    cell = fast._cache.validate(good)
+    assert [type(o) for o in cell.ops] == [str] * n
 
 
 def test_plain_dicts_take_the_row_and_answer_like_cells(

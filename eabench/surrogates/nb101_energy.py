@@ -135,11 +135,14 @@ def fit_additive(work: np.ndarray, energy_wh: np.ndarray) -> tuple[np.ndarray, n
     from scipy.optimize import nnls
 
     y = np.asarray(energy_wh, np.float64)
+    work = np.asarray(work, np.float64)
     if work.ndim != 2 or work.shape[0] != y.size:
         raise DatasetError.for_field("work", work.shape, f"need ({y.size}, k) rows per energy")
+    if not np.all(np.isfinite(work)):
+        raise DatasetError.for_field("work", "values", "must be finite")
     if not np.all(np.isfinite(y) & (y > 0)):
         raise DatasetError.for_field("energy_wh", "values", "must be finite and > 0")
-    design = _design(np.asarray(work, np.float64))
+    design = _design(work)
     scale = design.std(axis=0)
     scale[0] = 1.0
     scale[scale == 0] = 1.0
@@ -186,8 +189,11 @@ class EnergyHead:
         """Rebuild from :meth:`to_arrays` output.
 
         Raises:
-            ArtifactError: the additive arrays are missing or do not match the work terms.
+            ArtifactError: fewer than 1 member, the additive arrays are missing or do not match
+                the work terms, or a tree splits on a feature beyond ``ENERGY_FEATURE_NAMES``.
         """
+        if members < 1:
+            raise ArtifactError.for_field("energy_members", members, "must be >= 1")
         want = len(WORK_TERM_NAMES) + 1
         scale = arrays.get("energy.additive_scale")
         coef = arrays.get("energy.additive_coef")
@@ -198,4 +204,12 @@ class EnergyHead:
                 f"need energy.additive_scale and energy.additive_coef of shape ({want},)",
             )
         trees = tuple(TreeEnsemble.from_arrays(dict(arrays), f"energy{k}") for k in range(members))
+        for k, tree in enumerate(trees):
+            top = int(tree.feature.max(initial=0))
+            if top >= len(ENERGY_FEATURE_NAMES):
+                raise ArtifactError.for_field(
+                    f"energy{k}.feature",
+                    top,
+                    f"must index the {len(ENERGY_FEATURE_NAMES)} ENERGY_FEATURE_NAMES",
+                )
         return cls(np.asarray(scale, np.float64), np.asarray(coef, np.float64), trees)

@@ -20,6 +20,7 @@ from eabench.surrogates.nb101_energy import (
     work_terms,
 )
 from eabench.surrogates.nb101_features import FEATURE_NAMES, cell_features
+from eabench.surrogates.trees import TreeEnsemble
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -97,6 +98,7 @@ def test_additive_fit_is_non_negative_and_recovers_a_linear_truth():
         (np.ones((3, 2)), np.array([1.0, 2.0]), "work"),
         (np.ones((2, 2)), np.array([1.0, -2.0]), "energy_wh"),
         (np.ones((2, 2)), np.array([1.0, np.nan]), "energy_wh"),
+        ([[1.0, np.inf], [1.0, 2.0]], np.array([1.0, 2.0]), "work"),
     ],
 )
 def test_additive_fit_rejects_bad_input_naming_the_field(work, y, field):
@@ -109,12 +111,29 @@ def test_head_arrays_round_trip_and_missing_arrays_are_refused():
     k = len(WORK_TERM_NAMES) + 1
     head = EnergyHead(np.ones(k), np.full(k, 0.1), ())
     arrays = head.to_arrays()
-    again = EnergyHead.from_arrays(arrays, members=0)
+    tree = TreeEnsemble(
+        feature=np.array([[len(ENERGY_FEATURE_NAMES) - 1, 0, 0]], np.int16),
+        threshold=np.array([[0.5, 0, 0]], np.float32),
+        left=np.array([[1, 1, 2]], np.int16),
+        right=np.array([[2, 1, 2]], np.int16),
+        value=np.array([[0.0, -0.1, 0.1]], np.float32),
+        base=0.0,
+        depth=1,
+    )
+    arrays.update(tree.to_arrays("energy0"))
+    again = EnergyHead.from_arrays(arrays, members=1)
     np.testing.assert_array_equal(again.additive_coef, head.additive_coef)
     with pytest.raises(ArtifactError):
-        EnergyHead.from_arrays({"energy.additive_scale": np.ones(k)}, members=0)
+        EnergyHead.from_arrays(arrays, members=0)
     with pytest.raises(ArtifactError):
-        EnergyHead.from_arrays({**arrays, "energy.additive_coef": np.ones(3)}, members=0)
+        EnergyHead.from_arrays({"energy.additive_scale": np.ones(k)}, members=1)
+    with pytest.raises(ArtifactError):
+        EnergyHead.from_arrays({**arrays, "energy.additive_coef": np.ones(3)}, members=1)
+    wide = tree.to_arrays("energy0")
+    wide["energy0.feature"] = np.array([[len(ENERGY_FEATURE_NAMES), 0, 0]], np.int16)
+    with pytest.raises(ArtifactError) as err:
+        EnergyHead.from_arrays({**arrays, **wide}, members=1)
+    assert err.value.field == "energy0.feature"
 
 
 def test_more_work_never_lowers_the_additive_part():
