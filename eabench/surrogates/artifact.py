@@ -1,9 +1,10 @@
 """Surrogate artifacts: ``manifest.json`` + ``weights.npz`` (+ ``table.npz``); numpy inference.
 
-Manifest (format version 1), JSON object with: ``format_version``, ``name``, ``version``,
-``space_name``, ``kind`` (``"nb101-7v-bcs-gbdt"``), ``files`` ({name: sha256}), ``data_id``,
-``split`` (the held-out sets in words and counts), ``metrics`` (held-out), ``space_outputs``
-(description of the optional ``space_outputs.npz``), ``meters`` ({meter id:
+Manifest (format version 2; version 1 artifacts, whose ``energy{k}`` trees predicted log energy
+directly and whose head table had 11 columns, are refused), JSON object with: ``format_version``,
+``name``, ``version``, ``space_name``, ``kind`` (``"nb101-7v-bcs-gbdt"``), ``files`` ({name:
+sha256}), ``data_id``, ``split`` (the held-out sets in words and counts), ``metrics`` (held-out),
+``space_outputs`` (description of the optional ``space_outputs.npz``), ``meters`` ({meter id:
 {"trained_on", "pue_removed"}}), ``max_epochs``, ``min_epochs``, ``heads``, ``table`` (array
 descriptions), ``licence``, ``citation``, ``training`` (recipe, seconds, library versions).
 
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from eabench.errors import ArtifactError, ChecksumMismatchError, FidelityError
+from eabench.surrogates.acc_uncertainty import interp_sd, sd_from_heads
 from eabench.surrogates.base import CurvePrediction
 from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.heads import test_head_from_arrays
@@ -52,7 +54,7 @@ __all__ = [
     "write_manifest",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _WH_TO_J = 3600.0
 BUDGETS = (4.0, 12.0, 36.0, 108.0)
 """The 7V training budgets (epochs): the stored validation accuracies are at these."""
@@ -68,12 +70,17 @@ HEAD_COLUMNS = (
     "time_per_epoch_s",
     "energy_per_epoch_j_mean",
     "energy_per_epoch_j_sd",
+    "val_acc_sd_4",
+    "val_acc_sd_12",
+    "val_acc_sd_36",
+    "val_acc_sd_108",
 )
 """Columns of :meth:`Nb101Surrogate.heads` and of ``space_outputs.npz``: the raw (unclipped)
 validation accuracy of the cubic at the 4 budgets (the curve's end control points are the first
 and last), its interior control y's and log gamma (for epochs between budgets), the test@108 head,
-the time head per epoch (s), and the energy ensemble's per-epoch mean and population sd (J,
-device level: PUE divided out)."""
+the time head per epoch (s), the energy ensemble's per-epoch mean and population sd (J,
+device level: PUE divided out), and the predictive sd of the validation accuracy at the 4 budgets
+(:mod:`eabench.surrogates.acc_uncertainty`)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -103,7 +110,10 @@ class Nb101Surrogate:
         self._meters = tuple(manifest["meters"])
         self._grids: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = {}
         heads = manifest["heads"]
-        self._bcs = [TreeEnsemble.from_arrays(dict(weights), f"bcs{k}") for k in range(5)]
+        self._bcs = tuple(TreeEnsemble.from_arrays(dict(weights), f"bcs{k}") for k in range(5))
+        self._bcs_sd = tuple(
+            TreeEnsemble.from_arrays(dict(weights), f"bcs_sd{b}") for b in range(len(BUDGETS))
+        )
         self._test = test_head_from_arrays(weights)
         self._time = TreeEnsemble.from_arrays(dict(weights), "time")
         self._energy = EnergyHead.from_arrays(weights, int(heads["energy_members"]))
@@ -173,6 +183,7 @@ class Nb101Surrogate:
                 np.exp(self._time.predict(x)) / 108.0,
                 per_epoch_j.mean(axis=0),
                 per_epoch_j.std(axis=0),
+                sd_from_heads(self._bcs_sd, x),
             ]
         )
 
@@ -210,13 +221,14 @@ class Nb101Surrogate:
         sd = h[:, 10:11] * ep
         rel = mean * self._log_sigma
         meter = self.meters[0]
+        val_sd = h[:, 11 + col] if all_budgets else interp_sd(h[:, 11:15], ep)
         return CurvePrediction(
             epochs=ep,
             val_accuracy=val,
             test_accuracy=test,
             train_time_s=h[:, 8:9] * ep,
             energy_j={meter: mean},
-            val_accuracy_std=None,
+            val_accuracy_std=val_sd,
             energy_j_std={meter: np.sqrt(sd * sd + rel * rel)},
             clipped=clipped,
         )
@@ -243,7 +255,7 @@ class Nb101Surrogate:
             test_accuracy=np.array([test]),
             train_time_s=np.array([[h[8] * e for e in eps]]),
             energy_j={meter: np.array([mean])},
-            val_accuracy_std=None,
+            val_accuracy_std=np.array([[h[11 + c] for c in col]]),
             energy_j_std={meter: np.array([std])},
             clipped=np.array([clipped]),
         )

@@ -31,12 +31,20 @@ import numpy as np
 from scipy import stats
 
 from eabench.errors import DatasetError
-from eabench.surrogates.bezier import BezierCurves, fit_bezier
+from eabench.surrogates.acc_uncertainty import (
+    BUDGETS,
+    bcs_curve,
+    fit_bcs,
+    fit_sd_heads,
+    oof_residuals,
+    sd_from_heads,
+    std_calibration,
+)
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_energy import EnergyHead, energy_features, fit_additive, work_terms
 from eabench.surrogates.nb101_features import cell_features
 from eabench.surrogates.sources import PUE_ECNAS, Nb101Data
-from eabench.surrogates.trees import TreeEnsemble, arrays_from_xgboost_json
+from eabench.surrogates.trees import fit_xgb
 
 __all__ = [
     "BUDGETS",
@@ -47,7 +55,7 @@ __all__ = [
     "train_nb101_7v",
 ]
 
-BUDGETS = np.array([4.0, 12.0, 36.0, 108.0])
+_SD_XGB = {"n_estimators": 200, "max_depth": 4, "learning_rate": 0.05, "subsample": 0.8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +80,7 @@ def regression_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     }
 
 
-def _xgb(x: np.ndarray, y: np.ndarray, seed: int, params: dict[str, Any]) -> TreeEnsemble:
-    import xgboost as xgb
-
-    kw = {"n_jobs": 2, **params}
-    model = xgb.XGBRegressor(random_state=seed, **kw)
-    model.fit(x.astype(np.float32), y)
-    return arrays_from_xgboost_json(bytes(model.get_booster().save_raw("json")))
+_xgb = fit_xgb  # the name the benchmarks scripts import
 
 
 def fit_energy_head(
@@ -248,18 +250,11 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
     t0 = time.perf_counter()
     mb_fit = ~held[data.mb_index]
     mb_rows, mb_held = data.mb_index[mb_fit], data.mb_index[~mb_fit]
-    curves = fit_bezier(BUDGETS, data.val_acc[mb_fit], 3, axis="log")
-    labels = np.column_stack([curves.y, np.log(curves.gamma)])
-    bcs = []
-    for k in range(5):
-        tree = _xgb(feats[mb_rows], labels[:, k], seed + k, dict(recipe["bcs"]["xgb"]))
+    bcs = fit_bcs(feats[mb_rows], data.val_acc[mb_fit], seed, dict(recipe["bcs"]["xgb"]))
+    for k, tree in enumerate(bcs):
         weights.update(tree.to_arrays(f"bcs{k}"))
-        bcs.append(tree)
     secs["bcs"] = time.perf_counter() - t0
-    ctrl = np.column_stack([m.predict(feats[mb_held]) for m in bcs])
-    pred_curve = BezierCurves(
-        ctrl[:, :4], np.exp(ctrl[:, 4]), 4.0, np.full(len(mb_held), 108.0), "log"
-    )(BUDGETS)
+    pred_curve = bcs_curve(bcs, feats[mb_held])
     truth = data.val_acc[~mb_fit]
     t0 = time.perf_counter()
     base = np.column_stack(
@@ -280,6 +275,19 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
             },
             "whole_curve_r2": float(1 - np.sum(res**2) / np.sum((truth - truth.mean(0)) ** 2)),
         }
+    t0 = time.perf_counter()
+    resid = oof_residuals(feats[mb_rows], data.val_acc[mb_fit], seed, dict(recipe["bcs"]["xgb"]))
+    sd_params = dict(recipe["bcs"].get("sd_xgb", _SD_XGB))
+    sd_heads = fit_sd_heads(feats[mb_rows], resid, seed, sd_params)
+    for b, tree in enumerate(sd_heads):
+        weights.update(tree.to_arrays(f"bcs_sd{b}"))
+    sd_held = sd_from_heads(sd_heads, feats[mb_held])
+    metrics["val_acc_std_calibration_heldout_mb"] = {
+        f"budget_{int(b)}_{k}": v
+        for i, b in enumerate(BUDGETS)
+        for k, v in std_calibration(pred_curve[:, i], sd_held[:, i], truth[:, i]).items()
+    }
+    secs["bcs_uncertainty"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     time_tree = _xgb(
         feats[mb_rows], np.log(data.time_108_s[mb_fit]), seed, dict(recipe["time"]["xgb"])

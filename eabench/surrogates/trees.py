@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from eabench.errors import ArtifactError
 
-__all__ = ["TreeEnsemble", "arrays_from_xgboost_json"]
+__all__ = ["TreeEnsemble", "arrays_from_xgboost_json", "fit_xgb"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +143,14 @@ def arrays_from_xgboost_json(raw: bytes | str) -> TreeEnsemble:
         depth = max(depth, int(level.max()))
     base = _parse_base_score(learner["learner_model_param"]["base_score"])
     return TreeEnsemble(feature, threshold, left, right, value, base, depth)
+
+
+def fit_xgb(x: np.ndarray, y: np.ndarray, seed: int, params: dict[str, Any]) -> TreeEnsemble:
+    """Fit an ``xgboost.XGBRegressor`` (2 threads unless ``params`` says otherwise) and return
+    it as a :class:`TreeEnsemble` (training side: imports xgboost)."""
+    import xgboost as xgb
+
+    kw = {"n_jobs": 2, **params}
+    model = xgb.XGBRegressor(random_state=seed, **kw)
+    model.fit(x.astype(np.float32), y)
+    return arrays_from_xgboost_json(bytes(model.get_booster().save_raw("json")))

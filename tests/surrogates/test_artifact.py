@@ -27,7 +27,7 @@ TINY = {
         "reproduce_ecnas_mlp": False,
         "xgb": {"n_estimators": 8, "max_depth": 3},
     },
-    "bcs": {"xgb": {"n_estimators": 8, "max_depth": 3}},
+    "bcs": {"xgb": {"n_estimators": 8, "max_depth": 3}, "sd_xgb": {"n_estimators": 8}},
     "time": {"xgb": {"n_estimators": 8, "max_depth": 3}},
     "test108": {"xgb": {"n_estimators": 8, "max_depth": 3}},
 }
@@ -176,3 +176,36 @@ def test_card_keeps_the_hand_written_part(built, tmp_path):
     assert text.count(KEEP_MARKER) == 1
     assert text.endswith(f"{KEEP_MARKER}\n\n## Speed\n\n40 µs\n")
     assert text.index("energy_4ep_wh_seed42_test") < text.index(KEEP_MARKER)
+
+
+def test_val_accuracy_sd_is_positive_and_consistent_between_budget_and_other_epochs(built):
+    from eabench.surrogates.artifact import load_artifact
+
+    data, out, result = built
+    model = load_artifact(out / "a")
+    on = model.predict(data.encoded[:40], np.array([4.0, 12.0, 36.0, 108.0]))
+    mixed = model.predict(data.encoded[:40], np.array([4.0, 7.0, 12.0, 108.0]))
+    assert on.val_accuracy_std is not None
+    assert mixed.val_accuracy_std is not None
+    assert on.val_accuracy_std.shape == (40, 4)
+    assert np.all(on.val_accuracy_std > 0)
+    np.testing.assert_array_equal(
+        mixed.val_accuracy_std[:, [0, 2, 3]], on.val_accuracy_std[:, [0, 1, 3]]
+    )
+    lo = np.minimum(on.val_accuracy_std[:, 0], on.val_accuracy_std[:, 1])
+    hi = np.maximum(on.val_accuracy_std[:, 0], on.val_accuracy_std[:, 1])
+    assert np.all(
+        (mixed.val_accuracy_std[:, 1] >= lo - 1e-12) & (mixed.val_accuracy_std[:, 1] <= hi + 1e-12)
+    )
+    cal = result.metrics["val_acc_std_calibration_heldout_mb"]
+    assert set(cal) == {
+        f"budget_{b}_{k}"
+        for b in (4, 12, 36, 108)
+        for k in (
+            "within_1sd",
+            "within_2sd",
+            "spearman_sd_vs_abs_error",
+            "mean_sd",
+            "mean_abs_error",
+        )
+    }

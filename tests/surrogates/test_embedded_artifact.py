@@ -39,7 +39,7 @@ def test_embedded_artifact_on_held_out_energy_rows():
     from eabench.surrogates.artifact import load_artifact
 
     model = load_artifact(ART)
-    assert model.manifest["format_version"] == 1
+    assert model.manifest["format_version"] == 2
     assert set(model.manifest["files"]) == {"weights.npz", "table.npz", "space_outputs.npz"}
     t = open_dataset(REPO / "data" / "eabench-data.h5").table("nb101-7v", "cifar10", "ecnas_7v")
     test = t.split_indices("ecnas_seed42")["test"]
