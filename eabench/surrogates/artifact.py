@@ -17,7 +17,7 @@ the seed-42 train part and scored on its valid part, stored as ``energy.log_sigm
 The energy head is :class:`~eabench.surrogates.nb101_energy.EnergyHead` (additive work model
 times GBDT residuals).
 
-``predict`` = :meth:`Nb101Surrogate.heads` (the models: features -> 11 numbers per config) then
+``predict`` = :meth:`Nb101Surrogate.heads` (the models: features -> 15 numbers per config) then
 :meth:`Nb101Surrogate.assemble` (numbers -> curves at the asked epochs). An artifact with
 ``space_outputs.npz`` (every 7V cell's head outputs, :mod:`eabench.surrogates.space_outputs`)
 also answers :meth:`Nb101Surrogate.predict_indices` by space row without running the models.

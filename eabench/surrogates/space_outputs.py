@@ -8,10 +8,10 @@ assembles the curve (:meth:`~eabench.surrogates.artifact.Nb101Surrogate.assemble
 evaluating thousands of trees.
 
 File format (an npz, deflate, written deterministically): ``outputs_f32_byteplanes`` uint8
-``(4, 11, 423624)``: a float32 ``(423624, 11)`` table (columns
+``(4, 15, 423624)``: a float32 ``(423624, 15)`` table (columns
 :data:`~eabench.surrogates.artifact.HEAD_COLUMNS`, rows in the space cache's sorted-hash order)
 stored as its little-endian byte planes (byte k of every number together, as HDF5's shuffle
-filter does: the sign/exponent planes then compress well; 14 MB instead of 17 MB, lossless), and
+filter does: the sign/exponent planes then compress well, lossless; 16.7 MB for 0.3.0), and
 ``hashes_sha256`` (the space cache's check value, so that a table cannot be paired with another
 space order). float32 keeps ~7 significant digits (relative rounding <= 6e-8), far below the
 surrogate's held-out error (validation-accuracy MAE ~6e-3).
@@ -63,7 +63,7 @@ def write_space_outputs(path: Path, outputs: np.ndarray, hashes_sha256: str) -> 
 
 
 def read_space_outputs(path: Path, hashes_sha256: str | None = None) -> np.ndarray:
-    """The ``(n, 11)`` float32 table (read-only); checks the space check value when given.
+    """The ``(n, len(HEAD_COLUMNS))`` float32 table (read-only); checks the space check value.
 
     Raises:
         ArtifactError: unreadable file, wrong shape or dtype, or another space order.
