@@ -86,14 +86,21 @@ def _config(args: argparse.Namespace) -> Any:
         raise InvalidArgumentError.for_field("config", text[:80], f"is not JSON ({exc})") from exc
 
 
+def _sd(res: Any, key: str, fmt: str) -> str:
+    """`` (sd X)`` when the answer carries a predictive sd for ``key``, else ``""``."""
+    sd = res.uncertainty.get(key)
+    return "" if sd is None else f" (sd {sd:{fmt}})"
+
+
 def _human(res: Any, carbon: Any) -> str:
     lines = [
         f"config_id      {res.config_id}",
         f"epochs         {res.epochs}",
-        f"val_accuracy   {res.val_accuracy:.4f}",
+        f"val_accuracy   {res.val_accuracy:.4f}{_sd(res, 'val_accuracy_std', '.4f')}",
         f"test_accuracy  {'n/a' if res.test_accuracy is None else f'{res.test_accuracy:.4f}'}",
         f"train_time_s   {res.train_time_s:.1f}",
-        f"energy_j       {res.energy_j:.1f} ({res.energy_j / 3600:.3f} Wh, {res.primary_meter})",
+        f"energy_j       {res.energy_j:.1f}{_sd(res, 'energy_j_std', '.1f')} "
+        f"({res.energy_j / 3600:.3f} Wh, {res.primary_meter})",
     ]
     for meter, est in res.energy_by_meter.items():
         flags = ",".join(sorted(est.flags)) or "-"

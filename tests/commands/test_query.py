@@ -41,6 +41,10 @@ def test_human_output_with_carbon(embedded: Path, capsys: pytest.CaptureFixture[
     assert main(["query", "nb101-7v", "--example", "--carbon", "300", "--pue", "1.2"]) == 0
     out = capsys.readouterr().out
     assert "val_accuracy" in out
+    val_line = next(line for line in out.splitlines() if line.startswith("val_accuracy"))
+    assert "(sd 0.0" in val_line  # the predictive sd of the accuracy (artifact >= 0.3.0)
+    energy_line = next(line for line in out.splitlines() if line.startswith("energy_j"))
+    assert "(sd " in energy_line
     assert "carbontracker" in out
     assert "co2e_g" in out
     assert "PUE 1.2" in out
