@@ -40,7 +40,7 @@ Fit = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (fit rows, score rows) -
 
 
 def _candidates(enc: np.ndarray, y: np.ndarray) -> dict[str, tuple[dict[str, Any], Fit]]:
-    from eabench.surrogates.fit import _xgb, fit_energy_head
+    from eabench.surrogates.fit import fit_energy_head
     from eabench.surrogates.nb101_energy import (
         EnergyHead,
         energy_features,
@@ -48,11 +48,12 @@ def _candidates(enc: np.ndarray, y: np.ndarray) -> dict[str, tuple[dict[str, Any
         work_terms,
     )
     from eabench.surrogates.nb101_features import cell_features
+    from eabench.surrogates.trees import fit_xgb
 
     base, xe, work = cell_features(enc), energy_features(enc), work_terms(enc)
 
     def log_gbdt(x: np.ndarray, params: dict[str, Any]) -> Fit:
-        return lambda a, b: np.exp(_xgb(x[a], np.log(y[a]), 0, params).predict(x[b]))
+        return lambda a, b: np.exp(fit_xgb(x[a], np.log(y[a]), 0, params).predict(x[b]))
 
     def additive(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         scale, coef = fit_additive(work[a], y[a])

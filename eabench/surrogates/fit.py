@@ -80,9 +80,6 @@ def regression_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     }
 
 
-_xgb = fit_xgb  # the name the benchmarks scripts import
-
-
 def fit_energy_head(
     encoded: np.ndarray, energy_wh: np.ndarray, seed: int, members: int, xgb_params: dict[str, Any]
 ) -> EnergyHead:
@@ -96,7 +93,7 @@ def fit_energy_head(
     head = EnergyHead(scale, coef, ())
     resid = np.log(np.asarray(energy_wh, np.float64) / head.additive_wh(work))
     x = energy_features(encoded)
-    trees = tuple(_xgb(x, resid, seed + k, dict(xgb_params)) for k in range(members))
+    trees = tuple(fit_xgb(x, resid, seed + k, dict(xgb_params)) for k in range(members))
     return EnergyHead(scale, coef, trees)
 
 
@@ -259,9 +256,9 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
     t0 = time.perf_counter()
     base = np.column_stack(
         [
-            _xgb(feats[mb_rows], data.val_acc[mb_fit, b], seed, dict(recipe["bcs"]["xgb"])).predict(
-                feats[mb_held]
-            )
+            fit_xgb(
+                feats[mb_rows], data.val_acc[mb_fit, b], seed, dict(recipe["bcs"]["xgb"])
+            ).predict(feats[mb_held])
             for b in range(4)
         ]
     )
@@ -289,7 +286,7 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
     }
     secs["bcs_uncertainty"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    time_tree = _xgb(
+    time_tree = fit_xgb(
         feats[mb_rows], np.log(data.time_108_s[mb_fit]), seed, dict(recipe["time"]["xgb"])
     )
     weights.update(time_tree.to_arrays("time"))
@@ -307,7 +304,7 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
         weights.update(arrays)
         pred_f = test_head_from_arrays(weights).predict(feats[is_f])
     else:
-        test_tree = _xgb(
+        test_tree = fit_xgb(
             feats[~held], data.test_acc_108[~held], seed, dict(recipe["test108"]["xgb"])
         )
         weights.update(test_tree.to_arrays("test108"))
