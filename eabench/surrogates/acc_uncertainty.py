@@ -30,6 +30,7 @@ __all__ = [
     "BUDGETS",
     "MIN_SD",
     "bcs_curve",
+    "calibration_by_budget",
     "fit_bcs",
     "fit_sd_heads",
     "interp_sd",
@@ -115,4 +116,13 @@ def std_calibration(pred: np.ndarray, sd: np.ndarray, true: np.ndarray) -> dict[
         "spearman_sd_vs_abs_error": float(stats.spearmanr(sd, err)[0]),
         "mean_sd": float(np.mean(sd)),
         "mean_abs_error": float(np.mean(err)),
+    }
+
+
+def calibration_by_budget(pred: np.ndarray, sd: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    """:func:`std_calibration` of each budget column, keys ``budget_<epochs>_<metric>``."""
+    return {
+        f"budget_{int(b)}_{k}": v
+        for i, b in enumerate(BUDGETS)
+        for k, v in std_calibration(pred[:, i], sd[:, i], true[:, i]).items()
     }

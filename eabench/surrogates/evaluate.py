@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from eabench.surrogates.acc_uncertainty import std_calibration
+from eabench.surrogates.acc_uncertainty import calibration_by_budget
 from eabench.surrogates.artifact import Nb101Surrogate
 from eabench.surrogates.fit import BUDGETS, regression_metrics
 from eabench.surrogates.sources import Nb101Data
@@ -53,13 +53,9 @@ def evaluate_nb101_7v(model: Nb101Surrogate, data: Nb101Data) -> dict[str, Any]:
         "whole_curve_r2": float(1 - np.sum(res**2) / np.sum((truth - truth.mean(0)) ** 2)),
     }
     if p.val_accuracy_std is not None:
-        out["val_acc_std_calibration_heldout_mb"] = {
-            f"budget_{int(b)}_{k}": v
-            for i, b in enumerate(BUDGETS)
-            for k, v in std_calibration(
-                p.val_accuracy[:, i], p.val_accuracy_std[:, i], truth[:, i]
-            ).items()
-        }
+        out["val_acc_std_calibration_heldout_mb"] = calibration_by_budget(
+            p.val_accuracy, p.val_accuracy_std, truth
+        )
     out["time_108_s_heldout_mb"] = regression_metrics(p.train_time_s[:, -1], data.time_108_s[mb_f])
     f_rows = np.flatnonzero(is_f)
     t108 = np.concatenate(

@@ -34,11 +34,11 @@ from eabench.errors import DatasetError
 from eabench.surrogates.acc_uncertainty import (
     BUDGETS,
     bcs_curve,
+    calibration_by_budget,
     fit_bcs,
     fit_sd_heads,
     oof_residuals,
     sd_from_heads,
-    std_calibration,
 )
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_energy import EnergyHead, energy_features, fit_additive, work_terms
@@ -92,7 +92,7 @@ def fit_energy_head(
     scale, coef = fit_additive(work, energy_wh)
     head = EnergyHead(scale, coef, ())
     resid = np.log(np.asarray(energy_wh, np.float64) / head.additive_wh(work))
-    x = energy_features(encoded)
+    x = energy_features(encoded, work=work)
     trees = tuple(fit_xgb(x, resid, seed + k, dict(xgb_params)) for k in range(members))
     return EnergyHead(scale, coef, trees)
 
@@ -279,11 +279,9 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
     for b, tree in enumerate(sd_heads):
         weights.update(tree.to_arrays(f"bcs_sd{b}"))
     sd_held = sd_from_heads(sd_heads, feats[mb_held])
-    metrics["val_acc_std_calibration_heldout_mb"] = {
-        f"budget_{int(b)}_{k}": v
-        for i, b in enumerate(BUDGETS)
-        for k, v in std_calibration(pred_curve[:, i], sd_held[:, i], truth[:, i]).items()
-    }
+    metrics["val_acc_std_calibration_heldout_mb"] = calibration_by_budget(
+        pred_curve, sd_held, truth
+    )
     secs["bcs_uncertainty"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     time_tree = fit_xgb(

@@ -109,13 +109,17 @@ def work_terms(encoded: np.ndarray) -> np.ndarray:
     return np.concatenate(cols, axis=1)
 
 
-def energy_features(encoded: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
+def energy_features(
+    encoded: np.ndarray, base: np.ndarray | None = None, work: np.ndarray | None = None
+) -> np.ndarray:
     """``(n, len(ENERGY_FEATURE_NAMES))``: :func:`cell_features` plus ``log1p`` work terms.
 
-    ``base``: the cells' :func:`cell_features`, when the caller has them already.
+    ``base`` / ``work``: the cells' :func:`cell_features` / :func:`work_terms`, when the caller
+    has them already.
     """
     first = cell_features(encoded) if base is None else base
-    return np.concatenate([first, np.log1p(work_terms(encoded))], axis=1)
+    second = work_terms(encoded) if work is None else work
+    return np.concatenate([first, np.log1p(second)], axis=1)
 
 
 def _design(work: np.ndarray) -> np.ndarray:
@@ -171,7 +175,7 @@ class EnergyHead:
         ``base``: the cells' :func:`cell_features`, when the caller has them already.
         """
         work = work_terms(encoded)
-        x = np.concatenate([cell_features(encoded) if base is None else base, np.log1p(work)], 1)
+        x = energy_features(encoded, base=base, work=work)
         additive = self.additive_wh(work)
         return np.stack([additive * np.exp(m.predict(x)) for m in self.residual])
 
