@@ -20,10 +20,10 @@ BUDGETS = np.array([4.0, 12.0, 36.0, 108.0])
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from eabench.surrogates.fit import regression_metrics
     from eabench.surrogates.lc_model import BezierCurveSurrogate, PerEpochGBDT, SVDRegressor
     from eabench.surrogates.nb101_features import cell_features
-    from eabench.surrogates.sources import load_nb101_7v
+    from eabench.training.metrics import regression_metrics
+    from eabench.training.nb101_data import load_nb101_7v
 
     data = load_nb101_7v(ROOT / "data" / "eabench-data.h5")
     held = np.char.startswith(data.hashes.astype(str), "f")

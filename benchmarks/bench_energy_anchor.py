@@ -24,7 +24,8 @@ CODE = {-3: 0, -1: 1, 1: 2, 0: 3, 2: 4, -2: 5}
 def main(seeds: tuple[int, ...] = (0, 1, 2), epochs: int = 200) -> None:
     sys.path.insert(0, str(ROOT))
     from eabench.logs import open_dataset
-    from eabench.surrogates.fit import _ecnas_mlp, regression_metrics
+    from eabench.training.metrics import regression_metrics
+    from eabench.training.nb101_fit import _ecnas_mlp
 
     t = open_dataset(ROOT / "data" / "eabench-data.h5").table("nb101-7v", "cifar10", "ecnas_7v")
     adj = np.asarray(t.configs.matrix, np.float64)

@@ -53,7 +53,7 @@ def _load(name: str, artifact: str | None, loader: str | None) -> Any:
         return eabench.load(name)
     import importlib
 
-    from eabench.registry import from_artifact
+    from eabench.loading import from_artifact
 
     kwargs: dict[str, Any] = {}
     if loader:
@@ -316,7 +316,7 @@ def main() -> None:
     report["machine"]["load_average_1_5_15_after"] = list(os.getloadavg())
     if args.artifact:
         report["artifact_folder"] = args.artifact
-        report["loader"] = args.loader or "eabench.surrogates.artifact:load_artifact"
+        report["loader"] = args.loader or "eabench.surrogates.registry:load_surrogate"
     text = json.dumps(report, indent=2)
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

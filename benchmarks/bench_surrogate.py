@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 ART = ROOT / "eabench" / "_artifacts" / "nb101-7v"
 COLD = (
-    "import time; t=time.perf_counter(); from eabench.surrogates.artifact import load_artifact; "
+    "import time; t=time.perf_counter(); from eabench.surrogates.registry import load_artifact; "
     "load_artifact({art!r}); print(time.perf_counter()-t)"
 )
 
@@ -27,7 +27,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from eabench.logs import open_dataset
     from eabench.spaces.nb101 import NB101Space
-    from eabench.surrogates.artifact import load_artifact
+    from eabench.surrogates.registry import load_artifact
 
     cold = subprocess.run(
         [sys.executable, "-c", COLD.format(art=str(ART))],

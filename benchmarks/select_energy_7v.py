@@ -40,7 +40,6 @@ Fit = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (fit rows, score rows) -
 
 
 def _candidates(enc: np.ndarray, y: np.ndarray) -> dict[str, tuple[dict[str, Any], Fit]]:
-    from eabench.surrogates.fit import fit_energy_head
     from eabench.surrogates.nb101_energy import (
         EnergyHead,
         energy_features,
@@ -49,6 +48,7 @@ def _candidates(enc: np.ndarray, y: np.ndarray) -> dict[str, tuple[dict[str, Any
     )
     from eabench.surrogates.nb101_features import cell_features
     from eabench.surrogates.trees import fit_xgb
+    from eabench.training.nb101_fit import fit_energy_head
 
     base, xe, work = cell_features(enc), energy_features(enc), work_terms(enc)
 
@@ -77,14 +77,14 @@ def _candidates(enc: np.ndarray, y: np.ndarray) -> dict[str, tuple[dict[str, Any
 
 
 def _score(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    from eabench.surrogates.fit import regression_metrics
+    from eabench.training.metrics import regression_metrics
 
     return {k: v for k, v in regression_metrics(pred, true).items() if k != "n"}
 
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from eabench.surrogates.sources import load_nb101_7v
+    from eabench.training.nb101_data import load_nb101_7v
 
     data = load_nb101_7v(ROOT / "data" / "eabench-data.h5")
     enc, y = data.encoded[data.en_index], data.energy_4ep_wh

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from eabench import errors, spaces
 
 if TYPE_CHECKING:
-    from eabench.benchmark import Benchmark, load
+    from eabench.benchmark import Benchmark
     from eabench.ledger import CostLedger
+    from eabench.loading import load
     from eabench.results import BatchResult, QueryResult
 
 __version__ = "0.1.0"
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load": "eabench.benchmark",
+    "load": "eabench.loading",
     "Benchmark": "eabench.benchmark",
     "QueryResult": "eabench.results",
     "BatchResult": "eabench.results",

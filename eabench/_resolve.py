@@ -8,7 +8,8 @@ a surrogate evaluation. Two things keep that off the hot path:
    matrix and ops in about a microsecond): NAS algorithms revisit configs (evolution, local
    search, successive halving); entries are evicted oldest-first;
 2. an optional *accelerator* for spaces with a precomputed full-space table (7V:
-   :class:`eabench._nb101_index.NB101Index`) that maps configs in canonical form to table rows,
+   :class:`eabench.spaces.nb101.index.NB101Index`, from ``space.make_accelerator()``) that maps
+   configs in canonical form to table rows,
    hence to ids and features, without per-config hashing or encoding. Building it costs a few
    seconds once per machine (then about 0.3 s per process), so it is switched on only after
    ``activate_after`` cache misses (a batch of that many new configs switches it on at once), or
@@ -28,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from eabench.spaces.base import Accelerator, SearchSpace
+
 __all__ = ["ConfigCache"]
 
 
@@ -39,18 +42,17 @@ class ConfigCache:
     (``Cell.__hash__`` hashes the raw matrix and ops, a few µs).
 
     Args:
-        space: the search space (``encode``).
+        space: the search space (``validate``, ``encode``, ``plain_key``).
         capacity: most configs kept (oldest evicted first); 0 disables caching.
-        accelerator: optional object with ``built``, ``build()``, ``rows(cfgs)`` (-1 = unknown),
-            ``ids(rows)`` and ``features(rows)``.
+        accelerator: the space's :class:`~eabench.spaces.base.Accelerator`, or None.
         activate_after: number of cache misses after which the accelerator is built.
     """
 
     def __init__(
         self,
-        space: Any,
+        space: SearchSpace[Any],
         capacity: int = 65536,
-        accelerator: Any = None,
+        accelerator: Accelerator | None = None,
         activate_after: int = 4096,
     ) -> None:
         self.space = space
@@ -97,7 +99,7 @@ class ConfigCache:
         """Entries of configs not seen as objects: by accelerator row, else by value."""
         acc = self.accelerator
         rows = np.full(len(todo), -1, dtype=np.int64)
-        if self._accelerated(len(todo)):
+        if acc is not None and self._accelerated(len(todo)):
             rows = acc.rows(todo)
         new_rows: list[int] = []
         slow: list[int] = []
@@ -119,7 +121,7 @@ class ConfigCache:
             out[where[j]] = ent
             if self.capacity:
                 self._by_object[id(cfg)] = (cfg, ent)
-        if new_rows:
+        if new_rows and acc is not None:
             for j, cid in zip(new_rows, acc.ids(rows[new_rows]), strict=True):
                 out[where[j]][0] = cid
         for j in slow:
@@ -136,19 +138,19 @@ class ConfigCache:
     def validate(self, config: Any) -> Any:
         """``space.validate(config)``, memoised for plain-dict configs (JSON callers).
 
-        With a built accelerator that has ``plain_row`` / ``config_from_plain`` (7V), a strict
+        With a built accelerator (7V), a strict
         plain-JSON dict equal to a canonical table row skips validation: its row identifies
         it (the dict *is* that row's config), and the row's config object is reused.
         """
         if not isinstance(config, Mapping) or not self.capacity:
             return self.space.validate(config)
         acc = self.accelerator
-        if acc is not None and acc.built and hasattr(acc, "plain_row"):
+        if acc is not None and acc.built:
             row = acc.plain_row(config)
             if row >= 0:
                 return self._row_config(row, config)
         try:
-            key = _fast_key(config) or _freeze(config)
+            key = self.space.plain_key(config) or _freeze(config)
         except TypeError:  # an unhashable leaf: no memo
             return self.space.validate(config)
         hit = self._validated.get(key)
@@ -165,10 +167,12 @@ class ConfigCache:
         cfg = self._config_of_row.get(row)
         if cfg is not None:
             return cfg
-        cfg = self.accelerator.config_from_plain(config)
+        acc = self.accelerator
+        assert acc is not None  # validate() calls this only with a built accelerator
+        cfg = acc.config_from_plain(config)
         ent = self._by_row.get(row)
         if ent is None:
-            ent = self._by_row[row] = [self.accelerator.id_of_row(row), None, row]
+            ent = self._by_row[row] = [acc.id_of_row(row), None, row]
             self._misses += 1
         self._by_object[id(cfg)] = (cfg, ent)
         self._config_of_row[row] = cfg
@@ -230,7 +234,7 @@ class ConfigCache:
             encoded = np.empty((len(rows), enc_slow.shape[1]))
             encoded[slow] = enc_slow
             done = np.setdiff1d(np.arange(len(rows)), slow)
-            if len(done):
+            if len(done) and acc is not None:
                 encoded[done] = acc.features(rows[done])
         encoded.flags.writeable = False
         for j, i in enumerate(missing):
@@ -238,34 +242,6 @@ class ConfigCache:
         if len(missing) == len(cfgs):
             return np.asarray(encoded)
         return np.stack([e[1] for e in ents])
-
-
-def _fast_key(config: Any) -> Any:
-    """Memo key of the plain JSON form ``{"matrix": [[int, ...], ...], "ops": [str|int, ...]}``
-    (lists of ``int``/``str`` only; ``bool``/``float`` leaves take :func:`_freeze`), else None.
-
-    Restricted to ``int`` and ``str`` leaves and ``list`` containers, equal tuples mean equal
-    JSON values (no ``True == 1`` or ``1.0 == 1`` aliasing); ~10x cheaper than :func:`_freeze`.
-    """
-    if type(config) is not dict or len(config) != 2:
-        return None
-    m = config.get("matrix")
-    ops = config.get("ops")
-    if type(m) is not list or type(ops) is not list:
-        return None
-    for row in m:
-        if type(row) is not list:
-            return None
-    rows = tuple(map(tuple, m))
-    types = set(map(type, ops))
-    for row in rows:
-        types.update(map(type, row))
-    if not types <= _INT_STR:
-        return None
-    return ("matrix/ops", rows, tuple(ops))
-
-
-_INT_STR = frozenset({int, str})
 
 
 def _freeze(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The query API: :class:`Benchmark` and :func:`load`.
+"""The query API: :class:`Benchmark` (get one with :func:`eabench.load`, in
+:mod:`eabench.loading`).
 
 ``Benchmark`` has the shape of mf-prior-bench's: the public ``query`` / ``query_batch`` validate
 the config and the fidelity, compute flags, and build the frozen result records; a subclass
@@ -38,9 +39,10 @@ from eabench.results import (
     Provenance,
     QueryResult,
 )
+from eabench.spaces.base import SearchSpace
 from eabench.surrogates.base import CurvePrediction
 
-__all__ = ["Benchmark", "BenchmarkCard", "Calibration", "Prediction", "load", "standard_metrics"]
+__all__ = ["Benchmark", "BenchmarkCard", "Calibration", "Prediction", "standard_metrics"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +52,6 @@ class Prediction:
     curves: CurvePrediction
     flags: tuple[frozenset[str], ...]
     uncertainty: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-
-def _accelerator_for(space: Any) -> Any:
-    """The lookup accelerator of ``space`` (7V: ``NB101Index``), or None."""
-    from eabench.spaces.nb101 import NB101Space
-
-    if isinstance(space, NB101Space):
-        from eabench._nb101_index import NB101Index
-
-        return NB101Index(space)
-    return None
 
 
 def _cat(parts: list[Any]) -> Any:
@@ -122,7 +113,7 @@ class Benchmark(ABC):
         *,
         name: str,
         kind: str,
-        space: Any,
+        space: SearchSpace[Any],
         fidelity: Fidelity,
         metrics: Mapping[str, MetricInfo],
         card: BenchmarkCard,
@@ -155,7 +146,7 @@ class Benchmark(ABC):
         )
         self._energy_flags: dict[int, dict[str, frozenset[str]]] = {}
         self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
-        self._cache = ConfigCache(space, accelerator=_accelerator_for(space))
+        self._cache = ConfigCache(space, accelerator=space.make_accelerator())
         self._answers: dict[tuple[str, int], QueryResult] = {}
         self.answer_cache_size = 4096
         self.batch_chunk = 256
@@ -430,62 +421,3 @@ class Benchmark(ABC):
             "card": self.card.to_dict(),
             "provenance": self.provenance.to_dict(),
         }
-
-
-def load(
-    name: str,
-    kind: str = "surrogate",
-    revision: str | None = None,
-    cache_dir: str | None = None,
-    offline: bool | None = None,
-) -> Benchmark:
-    """Load benchmark ``name`` (``"nb101-7v"`` or ``"regnet-hpo-cifar10"``).
-
-    With ``revision=None`` the default embedded in the wheel is used (no network); if the wheel
-    has none, the revision this eabench release pins on the Hub. With a ``revision`` (a commit of
-    the benchmark's Hub repo) the artifact is downloaded into the Hugging Face cache (or found
-    there) and verified against its manifest's sha256.
-
-    Args:
-        name: benchmark name.
-        kind: ``"surrogate"`` (predictions for any config) or ``"table"`` (measured configs only,
-            with their measured values, flagged ``MEASURED``).
-        revision: Hub commit of the artifact; None for the embedded/pinned default.
-        cache_dir: Hugging Face cache folder (default: the standard one).
-        offline: only use the cache (default: ``HF_HUB_OFFLINE``).
-
-    Raises:
-        UnknownBenchmarkError: unknown name, or no artifact available (the message says how to
-            download or build one).
-        NotCachedError: offline and the revision is not cached (names the command to run).
-    """
-    from eabench import hub, registry
-    from eabench.errors import UnknownBenchmarkError
-
-    if kind not in ("surrogate", "table"):
-        raise InvalidArgumentError.for_field("kind", kind, "must be 'surrogate' or 'table'")
-    spec = registry.get_spec(name)
-    if revision is None:
-        folder = registry.embedded_dir(spec)
-        if folder is not None:
-            return registry.from_artifact(folder, kind=kind, name=spec.name, source="embedded")
-        if spec.hub_revision is None:
-            raise UnknownBenchmarkError(
-                f"{name}: no artifact available: {spec.how_to_get}",
-                field="name",
-                value=name,
-                rule="needs an artifact",
-            )
-        revision = spec.hub_revision
-    folder, commit = hub.fetch(
-        spec.hub_repo, revision, name=spec.name, cache_dir=cache_dir, offline=offline
-    )
-    return registry.from_artifact(
-        folder,
-        kind=kind,
-        name=spec.name,
-        source="hub",
-        hub_repo=spec.hub_repo,
-        hub_revision=commit,
-        verify=False,  # fetch() verified every file against the manifest
-    )

@@ -15,9 +15,7 @@ time) points the client at another Hub endpoint (a mirror; the tests use a loopb
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,8 @@ from eabench.errors import (
     InvalidArgumentError,
     NotCachedError,
 )
+from eabench.manifest import read_manifest, sha256_file, verify_folder
+from eabench.registry import BENCHMARKS
 
 __all__ = [
     "CachedArtifact",
@@ -37,10 +37,7 @@ __all__ = [
     "cache_verify",
     "fetch",
     "is_offline",
-    "manifest_files",
     "push",
-    "sha256_file",
-    "verify_folder",
 ]
 
 _TRUE = {"1", "ON", "YES", "TRUE"}
@@ -55,57 +52,6 @@ def is_offline(offline: bool | None = None) -> bool:
 
 def _endpoint() -> str | None:
     return os.environ.get("HF_ENDPOINT") or None
-
-
-def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(chunk_bytes):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def manifest_files(manifest: Mapping[str, Any]) -> dict[str, str]:
-    """Relative path -> sha256 of every file a manifest lists.
-
-    Accepts ``files`` as ``{path: sha256}``, ``{path: {"sha256": ...}}`` or a list of
-    ``{"path": ..., "sha256": ...}``; paths must be relative and stay inside the artifact.
-    """
-    raw = manifest.get("files")
-    if isinstance(raw, Mapping):
-        items = [(k, v if isinstance(v, str) else (v or {}).get("sha256")) for k, v in raw.items()]
-    elif isinstance(raw, list):
-        items = [(f.get("path"), f.get("sha256")) for f in raw if isinstance(f, Mapping)]
-    else:
-        raise ArtifactError.for_field("manifest.files", raw, "must list the artifact's files")
-    out: dict[str, str] = {}
-    for rel, sha in items:
-        if not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.split("/"):
-            raise ArtifactError.for_field("manifest.files", rel, "must be a relative path inside")
-        if not isinstance(sha, str) or len(sha) != 64:
-            raise ArtifactError.for_field(f"manifest.files[{rel}]", sha, "needs a hex sha256")
-        out[rel] = sha.lower()
-    return out
-
-
-def verify_folder(folder: str | Path, manifest: Mapping[str, Any]) -> None:
-    """Check every file the manifest lists against its sha256.
-
-    Raises:
-        ArtifactError: a listed file is missing.
-        ChecksumMismatchError: a file's sha256 differs (names file, expected and actual).
-    """
-    root = Path(folder)
-    for rel, expected in manifest_files(manifest).items():
-        path = root / rel
-        if not path.is_file():
-            raise ArtifactError.for_field("artifact file", str(path), "is listed but missing")
-        actual = sha256_file(path)
-        if actual != expected:
-            raise ChecksumMismatchError.for_field(
-                f"sha256 of {rel}", actual, f"must equal {expected} from manifest.json"
-            )
 
 
 def _hf_errors() -> Any:
@@ -165,11 +111,10 @@ def fetch(
     }
     try:
         manifest_path = Path(hf_hub_download(repo_id, "manifest.json", **kwargs))
-        from eabench.registry import read_manifest
 
         folder = manifest_path.parent
-        manifest, _ = read_manifest(folder)
-        for rel, expected in manifest_files(manifest).items():
+        manifest = read_manifest(folder)
+        for rel, expected in manifest.files.items():
             path = Path(hf_hub_download(repo_id, rel, **kwargs))
             actual = sha256_file(path)
             if actual != expected:
@@ -249,7 +194,6 @@ class CachedArtifact:
 
 
 def _is_ours(repo_id: str) -> bool:
-    from eabench.registry import BENCHMARKS
 
     return repo_id.startswith("eabench/") or any(s.hub_repo == repo_id for s in BENCHMARKS.values())
 
@@ -289,12 +233,10 @@ def cache_list(cache_dir: str | Path | None = None) -> list[CachedArtifact]:
 
 def cache_verify(cache_dir: str | Path | None = None) -> list[tuple[CachedArtifact, str | None]]:
     """Re-hash every cached eabench artifact; ``(artifact, None)`` if intact, else the problem."""
-    from eabench.registry import read_manifest
-
     out: list[tuple[CachedArtifact, str | None]] = []
     for art in cache_list(cache_dir):
         try:
-            manifest, _ = read_manifest(art.path)
+            manifest = read_manifest(art.path)
             verify_folder(art.path, manifest)
         except ArtifactError as exc:
             out.append((art, str(exc)))
@@ -331,10 +273,8 @@ def push(
     The folder's files are verified against its manifest first, so a broken artifact is never
     published. ``api`` defaults to ``huggingface_hub.HfApi(endpoint=$HF_ENDPOINT, token=token)``.
     """
-    from eabench.registry import read_manifest
-
     root = Path(folder)
-    manifest, manifest_sha = read_manifest(root)
+    manifest = read_manifest(root)
     verify_folder(root, manifest)
     if api is None:
         from huggingface_hub import HfApi
@@ -346,8 +286,7 @@ def push(
         folder_path=str(root),
         repo_type="model",
         commit_message=commit_message
-        or f"{manifest.get('name', root.name)} {manifest.get('version', '')} "
-        f"(manifest sha256 {manifest_sha[:12]})",
+        or f"{manifest.name} {manifest.version} (manifest sha256 {manifest.sha256[:12]})",
     )
     commit = str(getattr(info, "oid", "") or "")
     if len(commit) != 40:

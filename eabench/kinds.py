@@ -52,9 +52,7 @@ class SurrogateBenchmark(Benchmark):
         self._acc_std_max = thresholds.get("val_accuracy_std")
         self._energy_rel_std_max = thresholds.get("energy_rel_std")
         # 7V: the artifact holds every cell's head outputs; look rows up instead of predicting
-        self._indexed = bool(getattr(surrogate, "has_space_outputs", False)) and (
-            self._cache.accelerator is not None
-        )
+        self._indexed = surrogate.has_space_outputs and self._cache.accelerator is not None
         if self._indexed:
             self._cache.activate_after = min(self._cache.activate_after, 64)
 
@@ -62,7 +60,7 @@ class SurrogateBenchmark(Benchmark):
         """Build the space index and, for materialised artifacts, read the head-output table."""
         super().prepare()
         if self._indexed:
-            self.surrogate.load_space_outputs()  # type: ignore[attr-defined]
+            self.surrogate.load_space_outputs()
         return self
 
     def _flags(
@@ -96,7 +94,7 @@ class SurrogateBenchmark(Benchmark):
         if self._support is not None or not indexed:
             features = self._cache.features(configs)
         if indexed:
-            curves = self.surrogate.predict_indices(self._cache.rows(configs), epochs)  # type: ignore[attr-defined]
+            curves = self.surrogate.predict_indices(self._cache.rows(configs), epochs)
         else:
             assert features is not None
             curves = self.surrogate.predict(features, epochs)
@@ -166,9 +164,9 @@ class TableBenchmark(Benchmark):
                     f"{name} was not measured there for every asked config "
                     f"(measured at epochs {measured}); use kind='surrogate'",
                 )
-            if getattr(self.surrogate, "has_space_outputs", False) and self._cache.accelerator:
+            if self.surrogate.has_space_outputs and self._cache.accelerator is not None:
                 rows = self._cache.rows(configs)  # 7V: materialised head outputs, no models
-                pred = self.surrogate.predict_indices(rows, epochs)  # type: ignore[attr-defined]
+                pred = self.surrogate.predict_indices(rows, epochs)
             else:
                 pred = self.surrogate.predict(self._cache.features(configs), epochs)
             filled = {

@@ -9,7 +9,7 @@ Format (numpy ``.npz``, no pickles; ``allow_pickle=False`` on load):
 - NaN means "not measured" (for example NB101 7V: energy only at 4 epochs, test accuracy only
   at 108): the table kind never returns it as a number (see ``TableBenchmark``).
 
-The 7V surrogate artifact (``eabench.surrogates.publish``) writes its measured rows in a budget
+The 7V surrogate artifact (``eabench.training.nb101_publish``) writes its measured rows in a budget
 layout instead, which :func:`read_table` converts: ``config_id`` (n,), ``budgets`` (4,),
 ``val_acc`` (n, 4), ``test_acc_108`` (n,) and ``energy_4ep_wh`` (n,) as published by EC-NAS (Wh,
 PUE included). Energy becomes joules of the manifest's first meter at 4 epochs, divided by that

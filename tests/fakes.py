@@ -19,13 +19,23 @@ from typing import Any
 import numpy as np
 
 from eabench.errors import InvalidConfigError
-from eabench.surrogates.base import CurvePrediction
+from eabench.surrogates.base import CurvePrediction, NoSpaceOutputs
 from eabench.table import write_table
 
 METERS = ("carbontracker", "gpu.nvml_counter")
 
 
-class LinearCurveSurrogate:
+def register_fake_kind(monkeypatch: Any) -> None:
+    """Register the fake artifact kind with the loader registry for one test."""
+    from types import MappingProxyType
+
+    from eabench.surrogates import registry
+
+    kinds = {**registry.ARTIFACT_KINDS, FAKE_KIND: "tests.fakes:load_fake"}
+    monkeypatch.setattr(registry, "ARTIFACT_KINDS", MappingProxyType(kinds))
+
+
+class LinearCurveSurrogate(NoSpaceOutputs):
     """acc(t) = a * (1 - exp(-t / tau)), a = sigmoid(x.w + b); per-epoch energy/time softplus."""
 
     def __init__(self, manifest: Mapping[str, Any], weights: Mapping[str, np.ndarray]) -> None:
@@ -110,7 +120,9 @@ def write_fake_artifact(
         write_table(folder / "table.npz", **table)
         files.append("table.npz")
     manifest: dict[str, Any] = {
-        "format_version": 1,
+        "format_version": 2,
+        "kind": FAKE_KIND,
+        "space_name": space,
         "name": f"fake-{space}",
         "benchmark": space,
         "version": "0.0.1",
@@ -141,8 +153,12 @@ def write_fake_artifact(
     return folder
 
 
-def load_fake(folder: Path) -> LinearCurveSurrogate:
-    """The loader passed to ``from_artifact`` in tests."""
+FAKE_KIND = "test-linear"
+"""Artifact kind of :func:`write_fake_artifact` (see :func:`register_fake_kind`)."""
+
+
+def load_fake(folder: Path, manifest: Any = None) -> LinearCurveSurrogate:
+    """The loader of the fake kind (also passed to ``from_artifact`` as ``loader``)."""
     manifest = json.loads((Path(folder) / "manifest.json").read_text())
     with np.load(Path(folder) / "weights.npz", allow_pickle=False) as npz:
         weights = {k: npz[k] for k in npz.files}
@@ -187,3 +203,9 @@ class PrefixSpace:
 
     def feature_names(self) -> list[str]:
         return ["width", "max_epochs"]
+
+    def make_accelerator(self) -> None:
+        return None
+
+    def plain_key(self, config: Mapping[str, Any]) -> None:
+        return None

@@ -21,8 +21,8 @@ from eabench.errors import (
     InvalidConfigError,
     UnknownBenchmarkError,
 )
-from eabench.hub import sha256_file as hub_sha256
-from eabench.registry import from_artifact
+from eabench.loading import from_artifact
+from eabench.manifest import sha256_file as hub_sha256
 from eabench.results import (
     CLIPPED,
     ENERGY_EXTRAPOLATED,

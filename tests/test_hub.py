@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 import eabench
-from eabench import hub, registry
+from eabench import hub
 from eabench.errors import ChecksumMismatchError, HubError, NotCachedError
 from eabench.spaces.nb101 import NB101Space
-from tests.fakes import load_fake, write_fake_artifact
+from tests.fakes import register_fake_kind, write_fake_artifact
 from tests.hub_server import HubRepo, HubServer
 
 REPO = "eabench/nb101-7v"
@@ -60,7 +60,7 @@ def test_good_download_then_offline_and_cache_commands(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     hub.fetch(REPO, sha, cache_dir=cache)
     # load() end to end through the Hub (the surrogate loader is the test one)
-    monkeypatch.setattr(registry, "_default_loader", load_fake)
+    register_fake_kind(monkeypatch)
     bench = eabench.load("nb101-7v", revision=sha, cache_dir=str(cache))
     res = bench.query(CELL, 12)
     assert res.provenance.source == "hub"

@@ -11,7 +11,7 @@ import pytest
 
 from eabench.errors import InvalidArgumentError
 from eabench.ledger import CostLedger
-from eabench.registry import from_artifact
+from eabench.loading import from_artifact
 from eabench.results import Fidelity
 from eabench.spaces.nb101 import NB101Space
 from tests.fakes import PrefixSpace, load_fake, write_fake_artifact

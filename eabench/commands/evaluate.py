@@ -21,17 +21,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print recomputed and recorded metrics side by side; exit 0."""
-    from eabench.surrogates.artifact import load_artifact
-    from eabench.surrogates.evaluate import evaluate_nb101_7v
-    from eabench.surrogates.sources import load_nb101_7v
+    from eabench.manifest import read_manifest
+    from eabench.training.recipes import evaluate
 
-    model = load_artifact(args.artifact)
-    data = load_nb101_7v(args.data)
-    got = evaluate_nb101_7v(model, data)
+    got = evaluate(args.artifact, args.data)
     if args.json:
         print(json.dumps(got, indent=1, sort_keys=True))
         return 0
-    recorded = model.manifest["metrics"]
+    recorded = read_manifest(args.artifact).get("metrics") or {}
     for key, val in got.items():
         print(
             f"{key}:\n  recomputed {json.dumps(val)}\n  manifest   {json.dumps(recorded.get(key))}"

@@ -124,8 +124,8 @@ def _human(res: Any, carbon: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the query; exit status 0."""
-    from eabench.benchmark import load
     from eabench.carbon import to_co2e
+    from eabench.loading import load
 
     bench = load(
         args.name,

@@ -7,12 +7,12 @@ search, and encodes batches of configs as fixed-length float feature matrices fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Config", "SearchSpace"]
+__all__ = ["Accelerator", "Config", "SearchSpace"]
 
 
 @runtime_checkable
@@ -29,6 +29,53 @@ class Config(Protocol):
 
 
 C = TypeVar("C", bound=Config)
+
+
+@runtime_checkable
+class Accelerator(Protocol):
+    """A space's optional lookup table of precomputed configs (7V: the whole space, by row).
+
+    The query path (``eabench._resolve.ConfigCache``) uses it to skip per-config hashing and
+    encoding; answers never depend on it. Rows are ``int64``; ``-1`` means "not in the table".
+    """
+
+    @property
+    def built(self) -> bool:
+        """Whether :meth:`build` has run."""
+        ...
+
+    def build(self) -> Any:
+        """Build the table (seconds, once per process); returns self."""
+        ...
+
+    def rows(self, configs: Sequence[Any]) -> np.ndarray:
+        """Table rows of validated configs (-1: unknown, take the exact slow path)."""
+        ...
+
+    def rows_of_ids(self, ids: Sequence[str]) -> np.ndarray:
+        """Table rows of config ids."""
+        ...
+
+    def ids(self, rows: np.ndarray) -> list[str]:
+        """Config ids of table rows."""
+        ...
+
+    def id_of_row(self, row: int) -> str:
+        """Config id of one table row."""
+        ...
+
+    def features(self, rows: np.ndarray) -> np.ndarray:
+        """``(n, d)`` encoded features of table rows (equal to ``space.encode``)."""
+        ...
+
+    def plain_row(self, config: Mapping[str, Any]) -> int:
+        """Row of a plain-dict config that *is* a canonical table row, else -1 (no validation
+        needed for such a dict: its row identifies it)."""
+        ...
+
+    def config_from_plain(self, config: Mapping[str, Any]) -> Any:
+        """The config object of a plain dict for which :meth:`plain_row` found a row."""
+        ...
 
 
 @runtime_checkable
@@ -60,4 +107,13 @@ class SearchSpace(Protocol[C]):
 
     def feature_names(self) -> list[str]:
         """Names of the encoded feature columns, in order."""
+        ...
+
+    def make_accelerator(self) -> Accelerator | None:
+        """A new (unbuilt) lookup accelerator for the query path, or None if the space has none."""
+        ...
+
+    def plain_key(self, config: Mapping[str, Any]) -> Hashable | None:
+        """A cheap memo key for a plain JSON dict config (equal keys: equal JSON values), or None
+        to let the caller build a generic one."""
         ...

@@ -8,8 +8,9 @@ sha256}), ``data_id``, ``split`` (the held-out sets in words and counts), ``metr
 {"trained_on", "pue_removed"}}), ``max_epochs``, ``min_epochs``, ``heads``, ``table`` (array
 descriptions), ``licence``, ``citation``, ``training`` (recipe, seconds, library versions).
 
-:func:`load_artifact` checks every file's sha256 against the manifest before reading anything
-(:class:`~eabench.errors.ChecksumMismatchError` otherwise) and returns a :class:`Nb101Surrogate`,
+:func:`from_manifest` (the loader of this kind in :mod:`eabench.surrogates.registry`, after
+``eabench.manifest`` read the manifest and checked every file's sha256) returns a
+:class:`Nb101Surrogate`,
 which implements :class:`~eabench.surrogates.base.Surrogate` with numpy only. ``energy_j_std``
 combines the energy ensemble's spread with a residual term (log-residual sd of a member fitted on
 the seed-42 train part and scored on its valid part, stored as ``energy.log_sigma``).
@@ -25,36 +26,33 @@ also answers :meth:`Nb101Surrogate.predict_indices` by space row without running
 
 from __future__ import annotations
 
-import hashlib
-import json
+import zipfile
 from collections.abc import Mapping
 from math import sqrt
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from eabench.errors import ArtifactError, ChecksumMismatchError, FidelityError
+from eabench.errors import ArtifactError, FidelityError
+from eabench.manifest import Manifest
 from eabench.surrogates.acc_uncertainty import interp_sd, sd_from_heads
 from eabench.surrogates.base import CurvePrediction
 from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_energy import EnergyHead
 from eabench.surrogates.nb101_features import cell_features
-from eabench.surrogates.space_outputs import read_space_outputs
+from eabench.surrogates.space_outputs import SPACE_OUTPUTS_FILE, read_space_outputs
 from eabench.surrogates.trees import TreeEnsemble
 
 __all__ = [
     "BUDGETS",
-    "FORMAT_VERSION",
     "HEAD_COLUMNS",
+    "KIND",
     "Nb101Surrogate",
-    "load_artifact",
-    "sha256_file",
-    "write_manifest",
+    "from_manifest",
 ]
 
-FORMAT_VERSION = 2
+KIND = "nb101-7v-bcs-gbdt"
 _WH_TO_J = 3600.0
 BUDGETS = (4.0, 12.0, 36.0, 108.0)
 """The 7V training budgets (epochs): the stored validation accuracies are at these."""
@@ -83,25 +81,12 @@ device level: PUE divided out), and the predictive sd of the validation accuracy
 (:mod:`eabench.surrogates.acc_uncertainty`)."""
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write_manifest(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Add sha256 of every other file in ``directory`` and write ``manifest.json``."""
-    files = sorted(p for p in directory.iterdir() if p.is_file() and p.name != "manifest.json")
-    manifest = {**manifest, "files": {p.name: sha256_file(p) for p in files}}
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    return manifest
-
-
 class Nb101Surrogate:
     """The nb101-7v surrogate: BCS over budgets (val acc), test-acc, time and energy tree heads."""
 
     def __init__(
         self,
-        manifest: Mapping[str, Any],
+        manifest: Manifest,
         weights: Mapping[str, np.ndarray],
         space_outputs: np.ndarray | Path | None = None,
     ) -> None:
@@ -123,7 +108,7 @@ class Nb101Surrogate:
         )
 
     @property
-    def manifest(self) -> Mapping[str, Any]:
+    def manifest(self) -> Manifest:
         return self._manifest
 
     @property
@@ -277,7 +262,9 @@ class Nb101Surrogate:
             raise ArtifactError.for_field("space_outputs.npz", None, "this artifact has none")
         if isinstance(table, Path):
             info = self._manifest.get("space_outputs") or {}
-            table = self._space_outputs = read_space_outputs(table, info.get("space_hashes_sha256"))
+            table = self._space_outputs = read_space_outputs(
+                table, len(HEAD_COLUMNS), info.get("space_hashes_sha256")
+            )
         return table
 
     def predict_indices(self, indices: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
@@ -286,51 +273,31 @@ class Nb101Surrogate:
         Reads the materialised ``space_outputs.npz`` (equal to :meth:`predict` on the cells'
         features up to its float32 storage); raises ``ArtifactError`` if the artifact has none.
         """
-        table = self._space_outputs
-        if table is None:
-            raise ArtifactError.for_field("space_outputs.npz", None, "this artifact has none")
-        if isinstance(table, Path):  # read on first use (~0.1 s), not at load time
-            info = self._manifest.get("space_outputs") or {}
-            table = self._space_outputs = read_space_outputs(table, info.get("space_hashes_sha256"))
+        table = self.load_space_outputs()  # read on first use (~0.1 s), not at load time
         return self.assemble(table[np.asarray(indices, dtype=np.intp)], epochs)
 
 
-def load_artifact(path: str | Path, verify: bool = True) -> Nb101Surrogate:
-    """Load an artifact directory after verifying the sha256 of every file in its manifest.
-
-    ``verify=False`` skips the sha256 pass, for callers that verified the folder already
-    (``eabench.registry.from_artifact``, ``eabench.hub.fetch``); missing files still raise.
+def from_manifest(folder: Path, manifest: Manifest) -> Nb101Surrogate:
+    """Load an ``nb101-7v-bcs-gbdt`` artifact whose manifest was read and whose files were
+    verified (:func:`eabench.surrogates.registry.load_artifact`).
 
     Raises:
-        ArtifactError: missing or malformed manifest, unknown format version or kind.
-        ChecksumMismatchError: a file's sha256 differs from the manifest.
+        ArtifactError: a required file or manifest field is missing or malformed.
     """
-    directory = Path(path)
-    mpath = directory / "manifest.json"
-    if not mpath.is_file():
-        raise ArtifactError.for_field("manifest.json", str(mpath), "artifact needs a manifest")
+    weights_path = manifest.path_of(folder, "weights", "weights.npz")
     try:
-        manifest = json.loads(mpath.read_text())
-    except json.JSONDecodeError as exc:
-        raise ArtifactError.for_field("manifest.json", str(exc), "must be valid JSON") from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
+        with np.load(weights_path, allow_pickle=False) as z:
+            weights = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise ArtifactError.for_field(
-            "format_version", manifest.get("format_version"), f"must be {FORMAT_VERSION}"
-        )
-    for name, digest in manifest.get("files", {}).items():
-        fp = directory / name
-        if not fp.is_file():
-            raise ArtifactError.for_field("files", name, "listed in manifest but missing")
-        got = sha256_file(fp) if verify else digest
-        if got != digest:
-            raise ChecksumMismatchError.for_field(
-                name, got, f"sha256 must equal the manifest's {digest}"
-            )
-    if manifest.get("kind") != "nb101-7v-bcs-gbdt" or "weights.npz" not in manifest["files"]:
-        raise ArtifactError.for_field("kind", manifest.get("kind"), "unknown artifact kind")
-    with np.load(directory / "weights.npz", allow_pickle=False) as z:
-        weights = {k: z[k] for k in z.files}
+            "weights.npz", str(weights_path), f"unreadable ({exc})"
+        ) from exc
     outputs = None
-    if "space_outputs.npz" in manifest["files"]:
-        outputs = directory / "space_outputs.npz"
-    return Nb101Surrogate(manifest, weights, outputs)
+    if SPACE_OUTPUTS_FILE in manifest.files:
+        outputs = folder / SPACE_OUTPUTS_FILE
+    try:
+        return Nb101Surrogate(manifest, weights, outputs)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ArtifactError.for_field(
+            "artifact", str(folder), f"malformed nb101-7v-bcs-gbdt artifact ({exc!r})"
+        ) from exc

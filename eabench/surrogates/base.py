@@ -13,7 +13,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["CurvePrediction", "Surrogate"]
+from eabench.errors import ArtifactError
+
+__all__ = ["CurvePrediction", "NoSpaceOutputs", "Surrogate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +71,35 @@ class Surrogate(Protocol):
     def predict(self, features: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
         """Curves for ``features`` ((n, d) float64 from the space's ``encode``) at ``epochs``."""
         ...
+
+    @property
+    def has_space_outputs(self) -> bool:
+        """True when the artifact materialises its outputs for every config of a finite space
+        (rows in the order of the space's accelerator): then :meth:`predict_indices` answers."""
+        ...
+
+    def load_space_outputs(self) -> object:
+        """Read the materialised outputs now (else on first use); ``ArtifactError`` if none."""
+        ...
+
+    def predict_indices(self, rows: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
+        """Curves of configs given by accelerator row, from the materialised outputs (equal to
+        :meth:`predict` on their features up to storage precision); ``ArtifactError`` if none."""
+        ...
+
+
+class NoSpaceOutputs:
+    """Mixin for surrogates without materialised outputs (the three protocol members above)."""
+
+    __slots__ = ()
+
+    @property
+    def has_space_outputs(self) -> bool:
+        return False
+
+    def load_space_outputs(self) -> object:
+        raise ArtifactError.for_field("space_outputs", None, "this artifact has none")
+
+    def predict_indices(self, rows: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
+        del rows, epochs
+        raise ArtifactError.for_field("space_outputs", None, "this artifact has none")

@@ -33,7 +33,14 @@ from eabench.errors import InvalidArgumentError
 from eabench.surrogates.bezier import BezierCurves, fit_bezier
 from eabench.surrogates.trees import TreeEnsemble, arrays_from_xgboost_json
 
-__all__ = ["BezierCurveSurrogate", "NumpyMLP", "PerEpochGBDT", "SVDRegressor", "fit_gbdt"]
+__all__ = [
+    "BezierCurveSurrogate",
+    "NumpyMLP",
+    "PerEpochGBDT",
+    "SVDRegressor",
+    "fit_gbdt",
+    "fit_mlp",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +73,11 @@ def fit_gbdt(x: np.ndarray, y: np.ndarray, seed: int, params: dict[str, Any]) ->
     return arrays_from_xgboost_json(bytes(model.get_booster().save_raw("json")))
 
 
-def _fit_mlp(
+def fit_mlp(
     x: np.ndarray, y: np.ndarray, seed: int, hidden: tuple[int, ...], cfg: dict[str, Any]
 ) -> NumpyMLP:
+    """Fit a GELU MLP ``x -> y`` (``(n, k)``; float64 torch, Adam, MSE, shuffled batches, early
+    stopping on a seeded validation part, best weights restored) and export it to numpy."""
     import torch
 
     rng = as_generator(seed)
@@ -178,7 +187,7 @@ class BezierCurveSurrogate:
         for k in range(self.members):
             s = self.seed + k
             if self.regressor == "mlp":
-                self.models_.append(_fit_mlp(xs, ys, s, self.hidden, self.mlp))
+                self.models_.append(fit_mlp(xs, ys, s, self.hidden, self.mlp))
             else:
                 self.models_.append(
                     [fit_gbdt(xs, ys[:, j], s, self.xgb) for j in range(ys.shape[1])]

@@ -12,7 +12,7 @@ from eabench import registry
 from eabench.cli import main
 from eabench.commands.query import EXAMPLES
 from eabench.spaces.nb101 import Cell, NB101Space
-from tests.fakes import load_fake, write_fake_artifact
+from tests.fakes import register_fake_kind, write_fake_artifact
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(
         registry, "embedded_dir", lambda spec: folder if spec.name == "nb101-7v" else None
     )
-    monkeypatch.setattr(registry, "_default_loader", load_fake)
+    register_fake_kind(monkeypatch)
     return folder
 
 

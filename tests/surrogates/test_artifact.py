@@ -36,7 +36,7 @@ TINY = {
 def _small_data():
     from eabench.logs import open_dataset
     from eabench.spaces.nb101 import canonical_padded, encode_padded
-    from eabench.surrogates.sources import Nb101Data
+    from eabench.training.nb101_data import Nb101Data
 
     t = open_dataset(DATASET).table("nb101-7v", "cifar10", "ecnas_7v")
     ids = np.asarray(t.config_ids).astype(str)
@@ -65,8 +65,8 @@ def _small_data():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from eabench.surrogates.fit import train_nb101_7v
-    from eabench.surrogates.publish import write_artifact
+    from eabench.training.nb101_fit import train_nb101_7v
+    from eabench.training.nb101_publish import write_artifact
 
     data = _small_data()
     out = tmp_path_factory.mktemp("art")
@@ -84,7 +84,7 @@ def test_training_is_deterministic(built):
 
 
 def test_loaded_artifact_is_a_surrogate_with_monotone_cumulative_outputs(built):
-    from eabench.surrogates.artifact import load_artifact
+    from eabench.surrogates.registry import load_artifact
 
     data, out, result = built
     model = load_artifact(out / "a")
@@ -108,7 +108,7 @@ def test_loaded_artifact_is_a_surrogate_with_monotone_cumulative_outputs(built):
 
 
 def test_tampered_file_is_refused(built, tmp_path):
-    from eabench.surrogates.artifact import load_artifact
+    from eabench.surrogates.registry import load_artifact
 
     _data, out, _ = built
     copy = tmp_path / "c"
@@ -140,8 +140,8 @@ def test_numpy_inference_equals_xgboost_within_1e6():
 def test_mlp_head_numpy_equals_torch_within_1e6():
     import torch
 
-    from eabench.surrogates.fit import fit_scaled_mlp
     from eabench.surrogates.heads import test_head_from_arrays
+    from eabench.training.nb101_fit import fit_scaled_mlp
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 7))
@@ -162,8 +162,8 @@ def test_mlp_head_numpy_equals_torch_within_1e6():
 
 
 def test_card_keeps_the_hand_written_part(built, tmp_path):
-    from eabench.surrogates.artifact import load_artifact
-    from eabench.surrogates.publish import KEEP_MARKER, write_card
+    from eabench.surrogates.registry import load_artifact
+    from eabench.training.nb101_publish import KEEP_MARKER, write_card
 
     _data, out, _ = built
     manifest = dict(load_artifact(out / "a").manifest)
@@ -179,7 +179,7 @@ def test_card_keeps_the_hand_written_part(built, tmp_path):
 
 
 def test_val_accuracy_sd_is_positive_and_consistent_between_budget_and_other_epochs(built):
-    from eabench.surrogates.artifact import load_artifact
+    from eabench.surrogates.registry import load_artifact
 
     data, out, result = built
     model = load_artifact(out / "a")

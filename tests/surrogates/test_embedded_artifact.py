@@ -15,7 +15,7 @@ ART = REPO / "eabench" / "_artifacts" / "nb101-7v"
 CODE = f"""
 import sys
 import numpy as np
-from eabench.surrogates.artifact import load_artifact
+from eabench.surrogates.registry import load_artifact
 from eabench.spaces.nb101 import NB101Space
 m = load_artifact({str(ART)!r})
 cfg = {{"matrix": [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]],
@@ -36,7 +36,7 @@ def test_query_path_imports_no_training_framework():
 def test_embedded_artifact_on_held_out_energy_rows():
     from eabench.logs import open_dataset
     from eabench.spaces.nb101 import NB101Space
-    from eabench.surrogates.artifact import load_artifact
+    from eabench.surrogates.registry import load_artifact
 
     model = load_artifact(ART)
     assert model.manifest["format_version"] == 2

@@ -11,8 +11,10 @@ import pytest
 from eabench.errors import ArtifactError
 from eabench.registry import embedded_dir, get_spec
 from eabench.spaces.nb101 import NB101Space
-from eabench.surrogates.artifact import HEAD_COLUMNS, load_artifact
-from eabench.surrogates.space_outputs import read_space_outputs, write_space_outputs
+from eabench.surrogates.artifact import HEAD_COLUMNS
+from eabench.surrogates.registry import load_artifact
+from eabench.surrogates.space_outputs import read_space_outputs
+from eabench.training.nb101_export import write_space_outputs
 
 _DIR = embedded_dir(get_spec("nb101-7v"))
 pytestmark = pytest.mark.skipif(
@@ -68,29 +70,29 @@ def test_rows_follow_the_space_order(surrogate: Any, space: NB101Space) -> None:
 
 def test_table_shape_and_space_check(space: NB101Space, tmp_path: Path) -> None:
     assert _DIR is not None
-    table = read_space_outputs(_DIR / "space_outputs.npz", space.data.hashes_sha256)
+    table = read_space_outputs(_DIR / "space_outputs.npz", 15, space.data.hashes_sha256)
     assert table.shape == (len(space), len(HEAD_COLUMNS))
     assert table.dtype == np.float32
     assert np.all(np.isfinite(table))
     assert not table.flags.writeable
     write_space_outputs(tmp_path / "o.npz", table[:5], "0" * 64)
-    np.testing.assert_array_equal(read_space_outputs(tmp_path / "o.npz"), table[:5])  # lossless
+    np.testing.assert_array_equal(read_space_outputs(tmp_path / "o.npz", 15), table[:5])  # lossless
     with pytest.raises(ArtifactError, match="hashes_sha256"):
-        read_space_outputs(tmp_path / "o.npz", space.data.hashes_sha256)
+        read_space_outputs(tmp_path / "o.npz", 15, space.data.hashes_sha256)
     np.savez(tmp_path / "bad.npz", outputs=np.zeros((3, 2)), hashes_sha256=np.array("x"))
     with pytest.raises(ArtifactError, match="unreadable"):
-        read_space_outputs(tmp_path / "bad.npz")
+        read_space_outputs(tmp_path / "bad.npz", 15)
     bad = np.zeros((4, 2, 3), np.uint8)
     np.savez(tmp_path / "bad.npz", outputs_f32_byteplanes=bad, hashes_sha256=np.array("x"))
     with pytest.raises(ArtifactError, match="byte planes"):
-        read_space_outputs(tmp_path / "bad.npz")
+        read_space_outputs(tmp_path / "bad.npz", 15)
 
 
 def test_artifact_without_table_refuses_indices(tmp_path: Path) -> None:
     import json
     import shutil
 
-    from eabench.surrogates.artifact import write_manifest
+    from eabench.manifest import write_manifest
 
     assert _DIR is not None
     for name in ("weights.npz", "table.npz"):
@@ -108,9 +110,9 @@ def test_export_step_reproduces_the_shipped_rows(tmp_path: Path) -> None:
     import json
     import shutil
 
+    from eabench.manifest import write_manifest
     from eabench.spaces.nb101.cache import load_space
-    from eabench.surrogates.artifact import write_manifest
-    from eabench.surrogates.space_outputs import add_space_outputs
+    from eabench.training.nb101_export import add_space_outputs
 
     assert _DIR is not None
     full = load_space()
@@ -143,7 +145,7 @@ def test_export_step_reproduces_the_shipped_rows(tmp_path: Path) -> None:
     a = model.predict_indices(rows, ep)
     b = model.predict(space.encode_indices(rows), ep)
     np.testing.assert_allclose(a.val_accuracy, b.val_accuracy, rtol=0, atol=ACC_ATOL)
-    shipped = read_space_outputs(_DIR / "space_outputs.npz")
+    shipped = read_space_outputs(_DIR / "space_outputs.npz", 15)
     np.testing.assert_allclose(
-        read_space_outputs(art / "space_outputs.npz"), shipped[keep], rtol=RTOL
+        read_space_outputs(art / "space_outputs.npz", 15), shipped[keep], rtol=RTOL
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from eabench.errors import InvalidArgumentError
 from eabench.spaces.nb101.cache import SpaceData, load_space
 from eabench.spaces.nb101.cell import MAX_EDGES, MAX_VERTICES, OPS, Cell
 from eabench.spaces.nb101.encode import canonical_padded, encode_padded, feature_names
+from eabench.spaces.nb101.index import NB101Index
 from eabench.spaces.nb101.mutation import mutate_cell, neighbour_cells
 
 __all__ = ["NB101Space", "padded_arrays"]
@@ -103,3 +104,34 @@ class NB101Space:
     def feature_names(self) -> list[str]:
         """Names of the encoded feature columns, in order."""
         return feature_names()
+
+    def make_accelerator(self) -> NB101Index:
+        """The full-space index (canonical cells -> cache rows, ids, features); unbuilt."""
+        return NB101Index(self)
+
+    def plain_key(self, config: Mapping[str, Any]) -> Hashable | None:
+        """Memo key of the plain JSON form ``{"matrix": [[int, ...], ...], "ops": [str|int]}``
+        (``list`` containers, ``int``/``str`` leaves only), else None.
+
+        With only those types, equal tuples mean equal JSON values (no ``True == 1`` or
+        ``1.0 == 1`` aliasing); ~10x cheaper than a generic frozen image of the dict.
+        """
+        if type(config) is not dict or len(config) != 2:
+            return None
+        m = config.get("matrix")
+        ops = config.get("ops")
+        if type(m) is not list or type(ops) is not list:
+            return None
+        for row in m:
+            if type(row) is not list:
+                return None
+        rows = tuple(map(tuple, m))
+        types = set(map(type, ops))
+        for row in rows:
+            types.update(map(type, row))
+        if not types <= _INT_STR:
+            return None
+        return ("matrix/ops", rows, tuple(ops))
+
+
+_INT_STR = frozenset({int, str})

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -73,7 +73,7 @@ class RegNetHPOSpace:
     Args:
         dataset: ``"cifar10"`` (benchmark ``regnet-hpo-cifar10``) or ``"tinyimagenet"``.
         constraints: ``"training"`` (default: the EA-HAS-Bench training-sweep constraints of
-            ``dataset``), a :class:`Constraints`, or None for the whole grid.
+            ``dataset``), a :class:`Constraints`, or None / ``"none"`` for the whole grid.
     """
 
     name: str = "regnet-hpo"
@@ -83,11 +83,11 @@ class RegNetHPOSpace:
     ) -> None:
         if constraints == _TRAINING:
             constraints = Constraints.training(dataset)
-        elif constraints is None:
+        elif constraints is None or constraints == "none":
             constraints = Constraints.none()
         elif not isinstance(constraints, Constraints):
             raise InvalidArgumentError.for_field(
-                "constraints", constraints, "must be 'training', a Constraints or None"
+                "constraints", constraints, "must be 'training', 'none', a Constraints or None"
             )
         self.dataset: str = training_protocol(dataset).dataset
         self.constraints: Constraints = constraints
@@ -369,3 +369,24 @@ class RegNetHPOSpace:
         for j, col in enumerate(cols):
             out[:, j] = np.asarray(col, dtype=np.float64)
         return out
+
+    def make_accelerator(self) -> None:
+        """None: the space is too large to tabulate; configs are validated and encoded."""
+        return None
+
+    def plain_key(self, config: Mapping[str, Any]) -> Hashable | None:
+        """Memo key of a plain JSON dict with ``str``/``int``/``float`` values only, else None.
+
+        The value's type is part of the key, so ``True``, ``1`` and ``1.0`` never alias.
+        """
+        if type(config) is not dict:
+            return None
+        items = []
+        for k, v in config.items():
+            if type(k) is not str or type(v) not in _PLAIN:
+                return None
+            items.append((k, type(v).__name__, v))
+        return ("regnet-hpo", tuple(sorted(items)))
+
+
+_PLAIN = frozenset({str, int, float})

@@ -14,8 +14,9 @@ import numpy as np
 
 from eabench.surrogates.acc_uncertainty import calibration_by_budget
 from eabench.surrogates.artifact import Nb101Surrogate
-from eabench.surrogates.fit import BUDGETS, regression_metrics
-from eabench.surrogates.sources import Nb101Data
+from eabench.training.metrics import regression_metrics
+from eabench.training.nb101_data import Nb101Data
+from eabench.training.nb101_fit import BUDGETS
 
 __all__ = ["evaluate_nb101_7v"]
 

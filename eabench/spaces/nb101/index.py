@@ -24,14 +24,14 @@ import hashlib
 import itertools
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from eabench.paths import user_cache_dir
-from eabench.spaces.nb101 import INPUT, INTERIOR_OPS, LABEL_OF_OP, OUTPUT, Cell
+from eabench.spaces.nb101.cell import INPUT, INTERIOR_OPS, LABEL_OF_OP, OUTPUT, Cell
 
 __all__ = ["NB101Index", "cell_key", "data_keys", "packed_keys", "plain_key"]
 
@@ -205,7 +205,9 @@ class NB101Index:
         for start in range(0, n, 32768):
             enc = self.space.encode_indices(np.arange(start, min(start + 32768, n)))
             if not (np.all(enc == np.round(enc)) and enc.min() >= 0 and enc.max() <= 255):
-                raise ValueError("7V features are no longer small integers: update _nb101_index")
+                raise ValueError(
+                    "7V features are no longer small integers: update eabench.spaces.nb101.index"
+                )
             parts.append(enc.astype(np.uint8))
         table = np.concatenate(parts)
         try:
@@ -251,7 +253,7 @@ class NB101Index:
         return -1
 
     @staticmethod
-    def config_from_plain(config: dict[str, Any]) -> Cell:
+    def config_from_plain(config: Mapping[str, Any]) -> Cell:
         """The ``Cell`` of a dict :meth:`plain_row` found (no re-validation needed)."""
         return Cell._trusted(config["matrix"], config["ops"])
 

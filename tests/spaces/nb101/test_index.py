@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eabench._nb101_index import NB101Index, cell_key, data_keys, plain_key
 from eabench.errors import InvalidConfigError
-from eabench.registry import from_artifact
+from eabench.loading import from_artifact
 from eabench.spaces.nb101 import Cell, NB101Space
 from eabench.spaces.nb101.cache import load_space
+from eabench.spaces.nb101.index import NB101Index, cell_key, data_keys, plain_key
 from tests.fakes import load_fake, write_fake_artifact
 
-VECTORS = Path(__file__).resolve().parent / "fixtures" / "nb101" / "nb101_hash_vectors_1k.json"
+VECTORS = Path(__file__).resolve().parents[2] / "fixtures" / "nb101" / "nb101_hash_vectors_1k.json"
 
 
 @pytest.fixture(scope="module")

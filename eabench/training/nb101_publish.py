@@ -9,16 +9,16 @@ array order, no timestamps inside the npz members.
 from __future__ import annotations
 
 import json
-import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from eabench.manifest import FORMAT_VERSION, Manifest, write_manifest
+from eabench.surrogates.artifact import KIND
+from eabench.training.nb101_fit import FitResult
+from eabench.training.npz import save_npz
 
-from eabench.surrogates.artifact import FORMAT_VERSION, write_manifest
-from eabench.surrogates.fit import FitResult
-
-__all__ = ["KEEP_MARKER", "TABLE_ARRAYS", "save_npz", "write_artifact", "write_card"]
+__all__ = ["KEEP_MARKER", "TABLE_ARRAYS", "write_artifact", "write_card"]
 
 TABLE_ARRAYS = {
     "config_id": "(4310,) str: NB101 hashes of the EC-NAS 7V cells (7v_data.pt row order)",
@@ -35,20 +35,7 @@ CITATION = (
 )
 
 
-def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """npz with members in sorted order and a fixed timestamp (byte-for-byte reproducible)."""
-    import io
-
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key in sorted(arrays):
-            buf = io.BytesIO()
-            np.save(buf, np.asarray(arrays[key]), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, buf.getvalue())
-
-
-def write_artifact(out: Path, result: FitResult, recipe: dict[str, Any]) -> dict[str, Any]:
+def write_artifact(out: Path, result: FitResult, recipe: dict[str, Any]) -> Manifest:
     """Write ``weights.npz``, ``table.npz`` and ``manifest.json`` into ``out``; return it."""
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
@@ -60,7 +47,7 @@ def write_artifact(out: Path, result: FitResult, recipe: dict[str, Any]) -> dict
         "format_version": FORMAT_VERSION,
         "name": recipe["name"],
         "version": recipe["version"],
-        "kind": "nb101-7v-bcs-gbdt",
+        "kind": KIND,
         "space_name": "nb101-7v",
         "input": "NB101Space.encode (45 columns); derived features: "
         "eabench.surrogates.nb101_features.FEATURE_NAMES",
@@ -123,7 +110,7 @@ def _row(name: str, m: dict[str, Any]) -> str:
 KEEP_MARKER = "<!-- written by hand below this line: eabench train keeps it -->"
 
 
-def write_card(path: Path, manifest: dict[str, Any], artifact_dir: str) -> None:
+def write_card(path: Path, manifest: Mapping[str, Any], artifact_dir: str) -> None:
     """Markdown model card with every held-out metric of ``manifest``.
 
     An existing card's text from :data:`KEEP_MARKER` on (hand-written sections: comparisons,

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from eabench.errors import DatasetError
 from eabench.surrogates.acc_uncertainty import (
@@ -43,15 +42,15 @@ from eabench.surrogates.acc_uncertainty import (
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_energy import EnergyHead, energy_features, fit_additive, work_terms
 from eabench.surrogates.nb101_features import cell_features
-from eabench.surrogates.sources import PUE_ECNAS, Nb101Data
 from eabench.surrogates.trees import fit_xgb
+from eabench.training.metrics import regression_metrics
+from eabench.training.nb101_data import PUE_ECNAS, Nb101Data
 
 __all__ = [
     "BUDGETS",
     "FitResult",
     "fit_energy_head",
     "fit_scaled_mlp",
-    "regression_metrics",
     "train_nb101_7v",
 ]
 
@@ -66,18 +65,6 @@ class FitResult:
     table: dict[str, np.ndarray]
     metrics: dict[str, Any]
     seconds: dict[str, float]
-
-
-def regression_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    """Kendall tau, Spearman rho, R^2 and MAE of ``pred`` against ``true``."""
-    res = pred - true
-    return {
-        "kendall_tau": float(stats.kendalltau(pred, true)[0]),
-        "spearman": float(stats.spearmanr(pred, true)[0]),
-        "r2": float(1.0 - np.sum(res**2) / np.sum((true - true.mean()) ** 2)),
-        "mae": float(np.mean(np.abs(res))),
-        "n": int(true.size),
-    }
 
 
 def fit_energy_head(
