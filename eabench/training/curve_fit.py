@@ -70,9 +70,16 @@ def _label_model(fitted: BezierCurveSurrogate) -> LabelModel:
 
 
 def fit_scalar(
-    x: np.ndarray, y: np.ndarray, regressor: str, members: int, seed: int, cfg: Mapping[str, Any]
+    x: np.ndarray,
+    y: np.ndarray,
+    regressor: str,
+    members: int,
+    seed: int,
+    cfg: Mapping[str, Any],
+    hidden: tuple[int, ...] = (64, 64),
 ) -> LabelModel:
-    """An ensemble of ``members`` GBDTs or MLPs of one standardised target."""
+    """An ensemble of ``members`` GBDTs or MLPs (``hidden`` widths) of one standardised target;
+    ``cfg`` holds the ``xgb`` and ``mlp`` settings."""
     x_mean, x_std = x.mean(axis=0), x.std(axis=0) + 1e-12
     y_mean, y_std = np.array([y.mean()]), np.array([y.std() + 1e-12])
     xs = (x - x_mean) / x_std
@@ -80,7 +87,6 @@ def fit_scalar(
     out: list[Any] = []
     for k in range(members):
         if regressor == "mlp":
-            hidden = tuple(int(h) for h in cfg["hidden"])
             out.append(fit_mlp(xs, ys, seed + k, hidden, dict(cfg["mlp"])))
         else:
             out.append((fit_gbdt(xs, ys[:, 0], seed + k, dict(cfg["xgb"])),))
@@ -227,6 +233,7 @@ def fit_curve_surrogate(data: CurveData, recipe: Mapping[str, Any], seed: int) -
     energy_metrics: dict[str, Any] = {}
     candidates = [str(c) for c in cfg["energy"]["candidates"]]
     members = int(cfg["energy"]["members"])
+    hidden = tuple(int(h) for h in cfg["energy"]["hidden"])
     for meter, md in data.meters.items():
         y = md.per_epoch_j
         ok = np.isfinite(y)
@@ -234,7 +241,8 @@ def fit_curve_surrogate(data: CurveData, recipe: Mapping[str, Any], seed: int) -
         if rows.size < 2:
             continue
         fitted = {
-            c: fit_scalar(x[rows], np.log(y[rows]), c, members, seed, cfg) for c in candidates
+            c: fit_scalar(x[rows], np.log(y[rows]), c, members, seed, cfg, hidden)
+            for c in candidates
         }
         val_rows = parts["valid"][ok[parts["valid"]]]
         choice, scores = candidates[0], {}
