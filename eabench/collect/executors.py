@@ -15,6 +15,12 @@
 Every executor calls the same picklable task function (``eabench.collect.runner.run_task``), which
 is itself idempotent (file lock + completed-log check), so re-submitting a task is always safe.
 A task that raises or whose process dies becomes a ``failed`` :class:`RunOutcome` with the reason.
+
+A :class:`TimeBudget` (``eabench collect --time-budget``) bounds the wall time of the local
+executors without ever interrupting a run: a run is started only while the time left is at least
+the longest run seen so far; the runs never started are ``deferred`` (run the sweep again to
+continue). The ``pool`` executor therefore hands out one task per free worker (never queues ahead),
+which also makes Ctrl-C stop the sweep instead of moving on to queued runs.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -31,7 +38,7 @@ from eabench.collect.outcome import RunOutcome
 from eabench.collect.spec import ExecutorSpec
 from eabench.errors import InvalidArgumentError
 
-__all__ = ["TaskLike", "run_tasks"]
+__all__ = ["TaskLike", "TimeBudget", "run_tasks"]
 
 
 class TaskLike(Protocol):
@@ -45,8 +52,40 @@ T = TypeVar("T", bound=TaskLike)
 _SUBMITIT_CLUSTER = {"slurm": "slurm", "submitit-local": "local", "submitit-debug": "debug"}
 
 
+@dataclass(slots=True)
+class TimeBudget:
+    """Wall-clock budget for starting runs (``seconds`` from ``started``, ``time.monotonic``).
+
+    :meth:`allows_start` is true while time is left and the time left is at least ``longest_s``,
+    the longest run recorded so far (dispatch to result; 0 before the first, so the first run
+    starts whenever any time is left). Runs in flight always finish: the budget only decides which
+    runs start, so a sweep ends within the budget up to the error of that estimate.
+    """
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+    longest_s: float = 0.0
+
+    def left_s(self) -> float:
+        """Seconds left (negative once the budget is spent)."""
+        return self.started + self.seconds - time.monotonic()
+
+    def allows_start(self) -> bool:
+        """Whether a run started now is expected to end within the budget."""
+        left = self.left_s()
+        return left > 0 and left >= self.longest_s
+
+    def record(self, seconds: float) -> None:
+        """Note the wall time of a finished run."""
+        self.longest_s = max(self.longest_s, seconds)
+
+
 def _failed(task: TaskLike, exc: BaseException) -> RunOutcome:
     return RunOutcome(run_id=task.run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def _deferred(task: TaskLike) -> RunOutcome:
+    return RunOutcome(run_id=task.run_id, status="deferred")
 
 
 def _bar(total: int, desc: str, enabled: bool) -> Any:
@@ -63,6 +102,7 @@ def run_tasks(
     *,
     name: str = "eabench-collect",
     progress: bool = True,
+    budget: TimeBudget | None = None,
 ) -> list[RunOutcome]:
     """Run ``fn(task)`` for every task with the chosen executor; outcomes in task order.
 
@@ -73,29 +113,45 @@ def run_tasks(
         folder: where submitit keeps its job folders (``<output_dir>/_submitit``).
         name: job name shown by SLURM.
         progress: show a tqdm progress bar.
+        budget: start runs only while they are expected to end within it (local executors);
+            tasks never started get a ``deferred`` outcome.
     """
+    if budget is not None and executor.kind == "slurm":
+        raise InvalidArgumentError.for_field(
+            "time_budget", budget.seconds, "needs a local executor (SLURM has its own time limits)"
+        )
     if not tasks:
         return []
     desc = f"{name} [{executor.kind}]"
     if executor.kind == "inprocess":
-        return _run_inprocess(tasks, fn, desc, progress)
+        return _run_inprocess(tasks, fn, desc, progress, budget)
     if executor.kind == "pool":
-        return _run_pool(tasks, fn, executor.workers, desc, progress)
+        return _run_pool(tasks, fn, executor.workers, desc, progress, budget)
     if executor.kind in _SUBMITIT_CLUSTER:
-        return _run_submitit(tasks, fn, executor, folder, name, desc, progress)
+        return _run_submitit(tasks, fn, executor, folder, name, desc, progress, budget)
     raise InvalidArgumentError.for_field("executor.kind", executor.kind, "unknown executor")
 
 
 def _run_inprocess(
-    tasks: Sequence[T], fn: Callable[[T], RunOutcome], desc: str, progress: bool
+    tasks: Sequence[T],
+    fn: Callable[[T], RunOutcome],
+    desc: str,
+    progress: bool,
+    budget: TimeBudget | None,
 ) -> list[RunOutcome]:
     out: list[RunOutcome] = []
     with _bar(len(tasks), desc, progress) as bar:
         for task in tasks:
+            if budget is not None and not budget.allows_start():
+                out.append(_deferred(task))
+                continue
+            t0 = time.monotonic()
             try:
                 out.append(fn(task))
             except Exception as exc:
                 out.append(_failed(task, exc))
+            if budget is not None:
+                budget.record(time.monotonic() - t0)
             bar.update(1)
     return out
 
@@ -115,25 +171,51 @@ def die_with_parent() -> None:
 
 
 def _run_pool(
-    tasks: Sequence[T], fn: Callable[[T], RunOutcome], workers: int, desc: str, progress: bool
+    tasks: Sequence[T],
+    fn: Callable[[T], RunOutcome],
+    workers: int,
+    desc: str,
+    progress: bool,
+    budget: TimeBudget | None,
 ) -> list[RunOutcome]:
+    """One task per free worker: nothing is queued ahead, so the budget (and Ctrl-C) stops the
+    sweep after the runs in flight instead of after every queued run."""
     results: dict[int, RunOutcome] = {}
     ctx = multiprocessing.get_context("spawn")
+    todo = iter(range(len(tasks)))
+    running: dict[Future[RunOutcome], tuple[int, float]] = {}
     with (
         _bar(len(tasks), desc, progress) as bar,
         ProcessPoolExecutor(
             max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=die_with_parent
         ) as pool,
     ):
-        futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
-        for fut in as_completed(futures):
-            i = futures[fut]
-            try:
-                results[i] = fut.result()
-            except Exception as exc:  # includes BrokenProcessPool when a worker dies
-                results[i] = _failed(tasks[i], exc)
-            bar.update(1)
-    return [results[i] for i in range(len(tasks))]
+
+        def fill() -> None:
+            while len(running) < workers and (budget is None or budget.allows_start()):
+                i = next(todo, None)
+                if i is None:
+                    return
+                try:
+                    running[pool.submit(fn, tasks[i])] = (i, time.monotonic())
+                except Exception as exc:  # BrokenProcessPool: a worker died earlier
+                    results[i] = _failed(tasks[i], exc)
+                    bar.update(1)
+
+        fill()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                i, t0 = running.pop(fut)
+                try:
+                    results[i] = fut.result()
+                except Exception as exc:  # includes BrokenProcessPool when a worker dies
+                    results[i] = _failed(tasks[i], exc)
+                if budget is not None:
+                    budget.record(time.monotonic() - t0)
+                bar.update(1)
+            fill()
+    return [results[i] if i in results else _deferred(tasks[i]) for i in range(len(tasks))]
 
 
 def _submitit_parameters(executor: ExecutorSpec, name: str) -> dict[str, Any]:
@@ -157,6 +239,7 @@ def _run_submitit(
     name: str,
     desc: str,
     progress: bool,
+    budget: TimeBudget | None,
 ) -> list[RunOutcome]:
     import submitit
 
@@ -168,6 +251,10 @@ def _run_submitit(
     with _bar(len(tasks), desc, progress) as bar:
         for start in range(0, len(tasks), wave):
             chunk = list(tasks[start : start + wave])
+            if budget is not None and not budget.allows_start():
+                results.extend(_deferred(t) for t in chunk)
+                continue
+            t0 = time.monotonic()
             jobs = ex.map_array(fn, chunk)
             pending = dict(enumerate(jobs))
             done: dict[int, RunOutcome] = {}
@@ -185,5 +272,7 @@ def _run_submitit(
                     bar.update(1)
                 if pending:
                     time.sleep(0.5)
+            if budget is not None:
+                budget.record(time.monotonic() - t0)
             results.extend(done[i] for i in range(len(chunk)))
     return results

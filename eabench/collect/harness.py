@@ -14,16 +14,20 @@ Output layout under ``sweep.output_dir``::
 Idempotent and resumable: runs whose logs already hold their target epochs are not dispatched at
 all (and the task function checks again under the run's lock); unfinished runs resume at their
 first missing epoch. Re-running the same command after a kill therefore finishes the sweep.
+With a time budget (``collect(..., time_budget_s=...)``, ``eabench collect --time-budget``) runs
+are started only while they are expected to end within it; the others are ``deferred``, and the
+next invocation continues with them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eabench.collect.executors import run_tasks
+from eabench.collect.executors import TimeBudget, run_tasks
 from eabench.collect.outcome import RunOutcome, SweepSummary, summarise
 from eabench.collect.plan import RunTask, plan_sweep
 from eabench.collect.runner import run_status, run_task
@@ -98,13 +102,19 @@ def _prepare_data(spec: SweepSpec, progress: bool) -> None:
     cifar10_cache(spec.data.source, spec.data.cache_dir, progress=progress)
 
 
-def collect(spec: SweepSpec, *, progress: bool = True) -> SweepSummary:
+def collect(
+    spec: SweepSpec, *, progress: bool = True, time_budget_s: float | None = None
+) -> SweepSummary:
     """Run the sweep to completion (as far as it can) and return the summary.
 
     Finished runs are reported as ``already_done``; logs that cannot be resumed (corrupt, or a
     different config under the same run id) as ``failed`` with the reason; the rest are
-    dispatched to ``spec.executor``.
+    dispatched to ``spec.executor``. ``time_budget_s`` (local executors; counted from this call)
+    starts a run only while the time left is at least the longest run so far; runs in flight
+    always finish, runs never started are ``deferred`` (see
+    :class:`~eabench.collect.executors.TimeBudget`).
     """
+    budget = None if time_budget_s is None else TimeBudget(time_budget_s)
     planned = plan_status(spec)
     _write_plan(spec, planned)
     outcomes: dict[str, RunOutcome] = {}
@@ -127,8 +137,12 @@ def collect(spec: SweepSpec, *, progress: bool = True) -> SweepSummary:
         Path(spec.output_dir) / "_submitit",
         name=spec.name,
         progress=progress,
+        budget=budget,
     )
+    done_before = {p.task.run_id: p.epochs_done for p in planned}
     for r in results:
+        if r.status == "deferred":  # untouched: its log holds what it held before
+            r = dataclasses.replace(r, epochs_done=done_before[r.run_id])
         outcomes[r.run_id] = r
     summary = summarise(spec.name, (outcomes[p.task.run_id] for p in planned))
     summary.write(sweep_files_dir(spec) / f"{spec.name}.summary.json")

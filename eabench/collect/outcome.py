@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = ["STATUSES", "RunOutcome", "SweepSummary", "summarise"]
 
-STATUSES: tuple[str, ...] = ("trained", "already_done", "busy", "failed")
+STATUSES: tuple[str, ...] = ("trained", "already_done", "busy", "failed", "deferred")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,8 @@ class RunOutcome:
     Attributes:
         run_id: the run.
         status: ``trained`` (epochs were trained now), ``already_done`` (its log was complete, so
-            nothing was trained), ``busy`` (another process holds the run's lock), ``failed``.
+            nothing was trained), ``busy`` (another process holds the run's lock), ``failed``,
+            ``deferred`` (not started: the sweep's time budget would have run out first).
         epochs_trained: epochs trained by this execution (0 unless ``trained``).
         epochs_done: epochs in the run log after this execution.
         resumed_from_epoch: the first epoch trained now when the run resumed (else None).
@@ -101,7 +102,8 @@ class SweepSummary:
 
     def render(self) -> str:
         """A few human-readable lines for the terminal."""
-        counts = ", ".join(f"{k} {self.counts.get(k, 0)}" for k in STATUSES)
+        shown = [k for k in STATUSES if k != "deferred" or self.counts.get(k, 0)]
+        counts = ", ".join(f"{k} {self.counts.get(k, 0)}" for k in shown)
         lines = [
             f"sweep {self.sweep}: {self.runs} runs ({counts}); "
             f"{self.epochs_trained} epochs trained",
