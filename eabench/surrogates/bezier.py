@@ -83,7 +83,8 @@ def _solve_s(xc: np.ndarray, u: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     for _ in range(60):
         b = bernstein(degree, s)
         f = np.einsum("cmk,ck->cm", b, xc) - u
-        if np.all(np.abs(f) <= tol * span):
+        done = np.abs(f) <= tol * span
+        if np.all(done):
             return np.asarray(s, dtype=np.float64)
         lo = np.where(f < 0, s, lo)
         hi = np.where(f > 0, s, hi)
@@ -91,7 +92,9 @@ def _solve_s(xc: np.ndarray, u: np.ndarray, tol: float = 1e-9) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             step = s - f / fp
         bad = ~np.isfinite(step) | (step <= lo) | (step >= hi)
-        s = np.where(bad, 0.5 * (lo + hi), step)
+        # converged roots stay put: each root's iterations depend on its own curve only, so a
+        # curve evaluated alone or in a batch gives the same bits
+        s = np.where(done, s, np.where(bad, 0.5 * (lo + hi), step))
     b = bernstein(degree, s)
     err = np.abs(np.einsum("cmk,ck->cm", b, xc) - u)
     if np.all(err <= tol * span):

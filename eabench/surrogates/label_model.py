@@ -21,6 +21,20 @@ __all__ = ["LabelModel"]
 Member = NumpyMLP | tuple[TreeEnsemble, ...]
 
 
+def _rowwise_forward(mlp: NumpyMLP, x: np.ndarray) -> np.ndarray:
+    """:meth:`NumpyMLP.predict` with products summed in a fixed order per row (``einsum``, no
+    BLAS): a config's answer has the same bits alone or in a batch of any size."""
+    from scipy.special import erf
+
+    h = x
+    last = len(mlp.weights) - 1
+    for i, (w, b) in enumerate(zip(mlp.weights, mlp.biases, strict=True)):
+        h = np.einsum("nd,dk->nk", h, w, optimize=False) + b
+        if i < last:
+            h = 0.5 * h * (1.0 + erf(h / np.sqrt(2.0)))
+    return h
+
+
 @dataclass(frozen=True, slots=True)
 class LabelModel:
     """``members`` regressors on standardised features and labels.
@@ -47,7 +61,7 @@ class LabelModel:
         out = []
         for m in self.members:
             if isinstance(m, NumpyMLP):
-                raw = m.predict(xs)
+                raw = _rowwise_forward(m, xs)
             else:
                 raw = np.column_stack([t.predict(xs) for t in m])
             out.append(raw * self.y_std + self.y_mean)

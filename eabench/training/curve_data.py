@@ -69,6 +69,9 @@ class CurveData:
     simulated: bool
     row_sources: np.ndarray
     skipped: Mapping[str, int] = field(default_factory=dict)
+    val_from_test: bool = False
+    """True when the tables record test accuracy only (EA-HAS-Bench/pycls logs): the
+    "validation" curves are then the test curves, and answers say so."""
 
     @property
     def n_runs(self) -> int:
@@ -84,8 +87,8 @@ def _observed_length(values: np.ndarray) -> int:
 def _check_table(t: RunTable) -> None:
     if t.config_json is None:
         raise DatasetError.for_field(t.name, "configs/json", "runs need their config dicts")
-    if "val_accuracy" not in t.metrics:
-        raise DatasetError.for_field(t.name, "metrics/val_accuracy", "is required")
+    if "val_accuracy" not in t.metrics and "test_accuracy" not in t.metrics:
+        raise DatasetError.for_field(t.name, "metrics", "needs val_accuracy or test_accuracy")
     if not np.array_equal(t.fidelity.values, np.arange(t.fidelity.values.size)):
         raise DatasetError.for_field(t.name, "fidelity", "must be epochs 0..E (an epoch table)")
 
@@ -118,12 +121,19 @@ def load_curve_data(
     per_meter: dict[str, dict[str, Any]] = {}
     skipped: dict[str, int] = {}
     sim_any = False
+    from_test_seen: bool | None = None
     for name in names:
         t = ds.table(sname, dataset_name, name)
         _check_table(t)
         assert t.config_json is not None
-        val = t.metrics["val_accuracy"].values
         test = t.metrics["test_accuracy"].values if "test_accuracy" in t.metrics else None
+        from_test = "val_accuracy" not in t.metrics
+        if from_test_seen is not None and from_test != from_test_seen:
+            raise DatasetError.for_field("tables", names, "mix val-accuracy and test-only tables")
+        from_test_seen = from_test
+        val = t.metrics["test_accuracy" if from_test else "val_accuracy"].values
+        if from_test:
+            test = None
         time = t.metrics["train_time_s"].values if "train_time_s" in t.metrics else None
         energy = t.energy
         sim_table = any("simulated" in str(s).lower() for s in t.row_sources)
@@ -152,7 +162,9 @@ def load_curve_data(
             rows["val"].append(val[i, 1 : length + 1].copy())
             tc = None if test is None else test[i, 1 : length + 1]
             rows["test"].append(tc.copy() if tc is not None and np.isfinite(tc).all() else None)
-            sec = np.nan if time is None else (time[i, length] - time[i, 0]) / length
+            # cumulative train time is 0 before training (column 0 is missing without a setup)
+            start = 0.0 if time is None or not np.isfinite(time[i, 0]) else time[i, 0]
+            sec = np.nan if time is None else (time[i, length] - start) / length
             rows["sec"].append(sec)
             rows["src"].append(str(t.row_sources[i]))
             rows["split"].append(
@@ -215,6 +227,7 @@ def load_curve_data(
         simulated=sim_any,
         row_sources=np.asarray(rows["src"], dtype=str),
         skipped=skipped,
+        val_from_test=bool(from_test_seen),
     )
 
 

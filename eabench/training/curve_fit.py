@@ -178,20 +178,20 @@ def fit_curve_surrogate(data: CurveData, recipe: Mapping[str, Any], seed: int) -
     parts = _parts(data, str(cfg["split"]))
     cap = int(data.observed[parts["train"]].max()) if parts["train"].size else 0
     want = np.minimum(data.run_length, cap)
-    eligible = data.observed >= want
+    eligible = (data.observed >= want) & (want >= 3)  # a Bezier curve needs 3 points
     fit_rows = parts["train"][eligible[parts["train"]]]
-    if fit_rows.size < 2 or cap < 2:
+    if fit_rows.size < 2:
         raise DatasetError.for_field(
             "training runs",
             int(fit_rows.size),
-            f"need >= 2 runs with >= 2 observed epochs in the train part ({parts['train'].size} "
+            f"need >= 2 runs with >= 3 observed epochs in the train part ({parts['train'].size} "
             "train runs); use split = 'all' for smoke data",
         )
     lengths = want.astype(int)
     curves = [data.val_curves[i][: lengths[i]] for i in range(data.n_runs)]
     x = data.features
     bcs_cfg = cfg["bcs"]
-    degree = int(max(1, min(int(bcs_cfg["degree"]), lengths[fit_rows].min() - 1)))
+    degree = int(max(2, min(int(bcs_cfg["degree"]), lengths[fit_rows].min() - 1)))
     t0 = time.perf_counter()
 
     def bcs(targets: list[np.ndarray]) -> LabelModel:

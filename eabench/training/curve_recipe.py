@@ -32,6 +32,11 @@ from eabench.training.npz import save_npz
 
 __all__ = ["evaluate", "train"]
 
+VAL_IS_TEST = "VAL_ACCURACY_IS_TEST"
+VAL_IS_TEST_REASON = (
+    "the training logs record test accuracy only (EA-HAS-Bench/pycls format): val_accuracy "
+    "answers are the surrogate of the test accuracy curve, and test_accuracy is None"
+)
 FLAG_SHARE = 0.5
 """A training-data flag code is carried by answers when at least this share of runs has it."""
 
@@ -100,6 +105,7 @@ def build_manifest(
             m: _meter_info(data, m, data.meters[m], fit.curve_epochs_cap) for m in meters
         },
         "simulated": data.simulated,
+        "answer_flags": {VAL_IS_TEST: VAL_IS_TEST_REASON} if data.val_from_test else {},
         "has_test_accuracy": fit.heads["test_bcs"] is not None,
         "training_data": {
             "id": f"sha256:{sha256_file(dataset_path)}",
