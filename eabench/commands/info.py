@@ -8,15 +8,15 @@ from typing import Any
 
 from eabench import __version__
 from eabench.errors import UnknownBenchmarkError
+from eabench.registry import BENCHMARKS, embedded_dir
+from eabench.spaces.registry import SPACES, make_space
 
 __all__ = ["register"]
-
-_SPACES: tuple[str, ...] = ("nb101-7v",)
 
 
 def register(sub: Any) -> None:
     """Add the ``info`` subcommand to ``sub`` (an argparse subparsers object)."""
-    p = sub.add_parser("info", help="print facts about eabench or a search space")
+    p = sub.add_parser("info", help="list benchmarks and spaces, or print facts about one")
     p.add_argument("name", nargs="?", help="a search space or benchmark name, e.g. nb101-7v")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
@@ -43,16 +43,46 @@ def _nb101_facts() -> dict[str, Any]:
     }
 
 
+def _space_facts(name: str) -> dict[str, Any]:
+    space = make_space(name)
+    features = space.feature_names()
+    return {"space": name, "num_features": len(features), "features": features}
+
+
+def _benchmark_facts(name: str) -> dict[str, Any]:
+    spec = BENCHMARKS[name]
+    folder = embedded_dir(spec)
+    return {
+        "benchmark": name,
+        "space": spec.space,
+        "dataset": spec.dataset,
+        "fidelity": spec.fidelity.to_dict(),
+        "hub_repo": spec.hub_repo,
+        "hub_revision": spec.hub_revision,
+        "embedded_artifact": None if folder is None else str(folder),
+        "available": folder is not None or spec.hub_revision is not None,
+        "how_to_get": spec.how_to_get,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the facts; exit status 0."""
     facts: dict[str, Any] = {"eabench": __version__}
-    if args.name is not None:
-        if args.name == "nb101-7v":
-            facts.update(_nb101_facts())
-        else:
-            raise UnknownBenchmarkError(
-                f"no search space or benchmark named {args.name!r}; known: {', '.join(_SPACES)}"
-            )
+    if args.name is None:
+        facts["benchmarks"] = sorted(BENCHMARKS)
+        facts["spaces"] = sorted(SPACES)
+    elif args.name == "nb101-7v":  # both a space and a benchmark: the space's facts, and more
+        facts.update(_nb101_facts())
+        facts["benchmark"] = _benchmark_facts("nb101-7v")
+    elif args.name in BENCHMARKS:
+        facts.update(_benchmark_facts(args.name))
+    elif args.name in SPACES:
+        facts.update(_space_facts(args.name))
+    else:
+        known = ", ".join(sorted({*BENCHMARKS, *SPACES}))
+        raise UnknownBenchmarkError(
+            f"no search space or benchmark named {args.name!r}; known: {known}"
+        )
     if args.json:
         print(json.dumps(facts, indent=2))
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from eabench.errors import DatasetError
+from eabench.logs import open_dataset
 from eabench.spaces.nb101 import encode_padded
 from eabench.spaces.nb101.cache import load_space
 
@@ -75,8 +76,6 @@ def load_nb101_7v(dataset: Path) -> Nb101Data:
     space cache's sorted-hash sha256 equals the one the dataset records.
     """
     import h5py
-
-    from eabench.logs import open_dataset
 
     space = load_space()
     hashes = np.array(space.hashes())

@@ -26,3 +26,20 @@ def test_info_text_and_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
     assert "num_cells: 423624" in capsys.readouterr().out
     assert main(["info", "no-such-space"]) == 2
     assert "no search space or benchmark named 'no-such-space'" in capsys.readouterr().err
+
+
+def test_info_lists_and_describes_every_benchmark_and_space(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["info", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["benchmarks"] == ["nb101-7v", "regnet-hpo-cifar10"]
+    assert listed["spaces"] == ["nb101-7v", "regnet-hpo"]
+    assert main(["info", "regnet-hpo-cifar10", "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["available"] is False
+    assert "eabench train surrogates/recipes/regnet-hpo-cifar10.toml" in facts["how_to_get"]
+    assert facts["fidelity"]["semantics"] == "prefix"
+    assert main(["info", "regnet-hpo", "--json"]) == 0
+    space = json.loads(capsys.readouterr().out)
+    assert "max_epochs" in space["features"]
