@@ -27,10 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
+    from scipy.stats import kendalltau
+
     import eabench
     from eabench.cli import main as cli
     from eabench.logs.build import config_id_split
-    from scipy.stats import kendalltau
     from tests.simulated_regnet import write_runlog_sweep
 
     ap = argparse.ArgumentParser(description=__doc__)
@@ -76,7 +77,11 @@ def main() -> int:
                 "final_epoch_kendall_tau": float(kendalltau(fin_t, fin_p)[0]),
                 "energy_per_epoch_median_rel_error": float(np.median(e_rel)),
             },
-            "seconds": {"ingest": ingest_s, "train_wall": train_s, **manifest["training"]["seconds"]},
+            "seconds": {
+                "ingest": ingest_s,
+                "train_wall": train_s,
+                **manifest["training"]["seconds"],
+            },
             "machine": f"{os.cpu_count()} CPU cores, load average {os.getloadavg()}",
         }
     out = ROOT / "benchmarks" / "results" / "curve_surrogate_sim.json"
