@@ -42,7 +42,7 @@ _MLP = {"max_epochs": 300, "patience": 30, "lr": 3e-3, "batch_size": 32}
 DEFAULTS: Mapping[str, Any] = {
     "split": "config_id_80_10_10",
     "min_held_out": 3,
-    "bcs": {"degree": 4, "axis": "linear", "regressor": "xgb", "members": 3, "hidden": [64, 64]},
+    "bcs": {"degree": 4, "axis": "log", "regressor": "xgb", "members": 3, "hidden": [64, 64]},
     "time": {"members": 1},
     "energy": {"members": 3, "candidates": ["xgb", "mlp"], "hidden": [64, 64]},
     "baselines": True,
@@ -300,10 +300,18 @@ def fit_curve_surrogate(data: CurveData, recipe: Mapping[str, Any], seed: int) -
     model = CurveSurrogate(_draft(heads, meters, top), weights)
 
     metrics: dict[str, Any] = {}
+    valid_rows = parts["valid"][eligible[parts["valid"]]]
+    if valid_rows.size >= min_n:  # model selection looks here, never at the test runs
+        metrics["selection_valid_val_curve"] = curve_metrics(
+            _curves(model, x[valid_rows], lengths[valid_rows], False),
+            [curves[i] for i in valid_rows],
+        )
     test_rows = parts["test"][eligible[parts["test"]]]
     if test_rows.size >= min_n:
         t0 = time.perf_counter()
-        metrics = _held_out(data, model, test_rows, lengths, curves, test_curves, energy_metrics)
+        metrics.update(
+            _held_out(data, model, test_rows, lengths, curves, test_curves, energy_metrics)
+        )
         if cfg["baselines"]:
             base, covered = _baselines(data, fit_rows, test_rows, seed, dict(cfg["xgb"]))
             if covered.size >= min_n:
