@@ -38,7 +38,7 @@ def meters(manifest: Mapping[str, Any], ids: tuple[str, ...]) -> dict[str, Meter
         if info.get("note"):
             info = {**info, "description": f"{info.get('description', '')} ({info['note']})"}
         notes = dict(info.get("flag_notes") or {})
-        if info.get("pue_removed"):
+        if info.get("pue_removed") and "PUE_UNKNOWN" not in notes:
             notes.pop("PUE_APPLIED", None)
             notes["PUE_REMOVED"] = (
                 f"the PUE in the training data was divided out: {info['pue_removed']}"

@@ -14,7 +14,9 @@ the measured values of the configs the artifact's training data holds; see ``eab
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,12 +80,64 @@ def _concat_predictions(parts: list[Prediction]) -> Prediction:
         val_accuracy_std=_cat([c.val_accuracy_std for c in cs]),
         energy_j_std=_cat_maps([c.energy_j_std for c in cs]),
         clipped=_cat([c.clipped for c in cs]),
+        high_uncertainty=_cat([c.high_uncertainty for c in cs]),
     )
     return Prediction(
         curves=curves,
         flags=tuple(f for p in parts for f in p.flags),
         uncertainty=_cat_maps([p.uncertainty for p in parts]),
     )
+
+
+def _last(a: Any) -> Any:
+    return None if a is None else a[:, -1:].copy()
+
+
+def _last_point(p: Prediction) -> Prediction:
+    """``p`` with its curves cut to their last point (what ``query_batch`` returns; flags and
+    ``clipped``, computed on the whole curve, are kept): a batch of 10^6 configs then holds
+    ``(n, 1)`` arrays, not ``(n, points)`` ones."""
+    c = p.curves
+    return Prediction(
+        curves=dataclasses.replace(
+            c,
+            val_accuracy=_last(c.val_accuracy),
+            test_accuracy=_last(c.test_accuracy),
+            train_time_s=_last(c.train_time_s),
+            energy_j={k: _last(v) for k, v in c.energy_j.items()},
+            val_accuracy_std=_last(c.val_accuracy_std),
+            energy_j_std=None
+            if c.energy_j_std is None
+            else {k: _last(v) for k, v in c.energy_j_std.items()},
+        ),
+        flags=p.flags,
+        uncertainty=p.uncertainty,
+    )
+
+
+def _batch_flags(
+    common: frozenset[str],
+    flags: tuple[frozenset[str], ...],
+    clipped: np.ndarray | None,
+    n: int,
+) -> tuple[frozenset[str], ...]:
+    """Per config: ``common | flags[i]``, plus ``CLIPPED`` where clipped (few distinct sets,
+    built once each and shared)."""
+    clip = np.zeros(n, dtype=bool) if clipped is None else np.asarray(clipped, dtype=bool)
+    distinct = set(flags)
+    if len(distinct) == 1:  # the common case: one set; two results, picked in numpy
+        (f,) = distinct
+        pair = np.array([common | f, common | f | {CLIPPED}], dtype=object)
+        out: tuple[frozenset[str], ...] = tuple(pair[clip.astype(np.intp)].tolist())
+        return out
+    memo: dict[tuple[frozenset[str], bool], frozenset[str]] = {}
+    flag_list = []
+    for f, cl in zip(flags, clip.tolist(), strict=True):
+        got = memo.get((f, cl))
+        if got is None:
+            got = memo[(f, cl)] = common | f | {CLIPPED} if cl else common | f
+        flag_list.append(got)
+    return tuple(flag_list)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -147,7 +201,7 @@ class Benchmark(ABC):
         self._energy_flags: dict[int, dict[str, frozenset[str]]] = {}
         self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
         self._cache = ConfigCache(space, accelerator=space.make_accelerator())
-        self._answers: dict[tuple[str, int], QueryResult] = {}
+        self._answers: OrderedDict[tuple[str, int], QueryResult] = OrderedDict()
         self.answer_cache_size = 4096
         self.batch_chunk = 256
 
@@ -266,6 +320,7 @@ class Benchmark(ABC):
         cid = self._cache.config_id(cfg)
         answer = self._answers.get((cid, t))
         if answer is not None:  # the same question again: the same (immutable) answer
+            self._answers.move_to_end((cid, t))
             return answer
         pred = self._predict_batch((cfg,), (cid,), grid)
         c = pred.curves
@@ -325,8 +380,8 @@ class Benchmark(ABC):
         )
         if self.answer_cache_size:
             self._answers[(cid, t)] = answer
-            while len(self._answers) > self.answer_cache_size:
-                del self._answers[next(iter(self._answers))]
+            while len(self._answers) > self.answer_cache_size:  # least recently used, O(1)
+                self._answers.popitem(last=False)
         return answer
 
     def query_batch(self, configs: Sequence[Any], epochs: int) -> BatchResult:
@@ -341,29 +396,32 @@ class Benchmark(ABC):
             )
         grid, fid_flags = self._grid(epochs)
         t = int(grid[-1])
-        validate = self._cache.validate
-        cfgs = [validate(c) for c in configs]
-        if self.fidelity.semantics == "prefix":
-            for cfg in cfgs:
-                self._check_prefix(cfg, t)
-        ids = tuple(self._cache.config_ids(cfgs))
-        # the whole grid, as query() does: CLIPPED and the table kind's fills look at every point
-        pred = self._predict_chunked(cfgs, ids, grid)
+        resolved = None
+        if self._answers_by_row() and self.fidelity.semantics != "prefix":
+            resolved = self._cache.batch_rows(configs)  # None unless the accelerator is on
+        if resolved is not None:  # 7V: rows straight from the raw configs, no cache entries
+            rows, id_list = resolved
+            ids = tuple(id_list)
+            pred = self._predict_rows_chunked(rows, grid)
+            n = len(rows)
+        else:
+            validate = self._cache.validate
+            cfgs = [validate(c) for c in configs]
+            if self.fidelity.semantics == "prefix":
+                for cfg in cfgs:
+                    self._check_prefix(cfg, t)
+            ids = tuple(self._cache.config_ids(cfgs))
+            # the whole grid, as query() does: CLIPPED and the table kind's fills look at every
+            # point
+            pred = self._predict_chunked(cfgs, ids, grid)
+            n = len(cfgs)
         c = pred.curves
         common = (
             self._result_base_flags | fid_flags | self._meter_epoch_flags(t)[self.primary_meter]
         )
         if self.calibration is not None:
             common = common | {HOLISTIC_CALIBRATED}
-        clip = [False] * len(cfgs) if c.clipped is None else c.clipped.tolist()
-        memo: dict[tuple[frozenset[str], bool], frozenset[str]] = {}  # few distinct flag sets
-        flag_list = []
-        for f, cl in zip(pred.flags, clip, strict=True):
-            got = memo.get((f, cl))
-            if got is None:
-                got = memo[(f, cl)] = common | f | {CLIPPED} if cl else common | f
-            flag_list.append(got)
-        flags = tuple(flag_list)
+        flags = _batch_flags(common, pred.flags, c.clipped, n)
         by_meter = {m: _readonly(np.ascontiguousarray(c.energy_j[m][:, -1])) for m in self.meters}
         energy = by_meter[self.primary_meter]
         time_s = _readonly(np.ascontiguousarray(c.train_time_s[:, -1]))
@@ -388,6 +446,26 @@ class Benchmark(ABC):
             flags=flags,
             provenance=self.provenance,
         )
+
+    # ------------------------------------------------------------------ rows (7V) path
+    def _answers_by_row(self) -> bool:
+        """True where :meth:`_predict_rows` answers from accelerator rows (7V materialised)."""
+        return False
+
+    def _predict_rows(self, rows: np.ndarray, epochs: np.ndarray) -> Prediction:
+        """Like :meth:`_predict_batch`, for configs given by accelerator rows."""
+        raise NotImplementedError
+
+    def _predict_rows_chunked(self, rows: np.ndarray, epochs: np.ndarray) -> Prediction:
+        """``_predict_rows`` over chunks of ``batch_chunk`` rows (as :meth:`_predict_chunked`)."""
+        size = self.batch_chunk  # the chunks of the other path: the same bits between budgets
+        if len(rows) <= size:
+            return self._predict_rows(rows, epochs)
+        parts = [
+            _last_point(self._predict_rows(rows[i : i + size], epochs))
+            for i in range(0, len(rows), size)
+        ]
+        return _concat_predictions(parts)
 
     def _predict_chunked(
         self, cfgs: Sequence[Any], ids: Sequence[str], epochs: np.ndarray

@@ -15,7 +15,7 @@ raise a ``FidelityError`` naming the measured epochs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,11 @@ class SurrogateBenchmark(Benchmark):
             if lo is None or hi is None
             else (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
         )
+        info = (manifest.get("meter_info") or {}).get(self.primary_meter) or {}
+        rng = info.get("plausible_range_factor") if isinstance(info, Mapping) else None
+        self._plausible = None if rng is None else (float(rng[0]), float(rng[1]))
+        """Factors giving the plausible range of the primary meter's energy (7V: its
+        definition is undocumented), reported as ``energy_j_plausible_lo/hi``."""
         thresholds = manifest.get("uncertainty_thresholds") or {}
         self._acc_std_max = thresholds.get("val_accuracy_std")
         self._energy_rel_std_max = thresholds.get("energy_rel_std")
@@ -67,13 +72,16 @@ class SurrogateBenchmark(Benchmark):
         self, features: np.ndarray | None, curves: CurvePrediction
     ) -> tuple[frozenset[str], ...]:
         n = int(curves.val_accuracy.shape[0])
-        if self._support is None and self._acc_std_max is None and self._energy_rel_std_max is None:
+        nothing = self._acc_std_max is None and self._energy_rel_std_max is None
+        if self._support is None and nothing and curves.high_uncertainty is None:
             return (_EMPTY,) * n
         outside = np.zeros(n, dtype=bool)
         if self._support is not None and features is not None:
             lo, hi = self._support
             outside = np.any((features < lo) | (features > hi), axis=1)
         uncertain = np.zeros(n, dtype=bool)
+        if curves.high_uncertainty is not None:  # the surrogate's own (e.g. budget-aware) rule
+            uncertain |= curves.high_uncertainty
         if self._acc_std_max is not None and curves.val_accuracy_std is not None:
             uncertain |= curves.val_accuracy_std[:, -1] > self._acc_std_max
         std = curves.energy_j_std or {}
@@ -89,21 +97,33 @@ class SurrogateBenchmark(Benchmark):
         self, configs: Sequence[Any], config_ids: Sequence[str], epochs: np.ndarray
     ) -> Prediction:
         del config_ids  # the surrogate needs features (or, materialised, table rows) only
-        indexed = self._indexed and self._cache.accelerator is not None
+        if self._answers_by_row():
+            return self._predict_rows(self._cache.rows(configs), epochs)
+        features = self._cache.features(configs)
+        return self._prediction(features, self.surrogate.predict(features, epochs))
+
+    def _answers_by_row(self) -> bool:
+        return self._indexed and self._cache.accelerator is not None
+
+    def _predict_rows(self, rows: np.ndarray, epochs: np.ndarray) -> Prediction:
+        """Curves of 7V cells by space row, from the materialised head outputs."""
+        acc = self._cache.accelerator
         features = None
-        if self._support is not None or not indexed:
-            features = self._cache.features(configs)
-        if indexed:
-            curves = self.surrogate.predict_indices(self._cache.rows(configs), epochs)
-        else:
-            assert features is not None
-            curves = self.surrogate.predict(features, epochs)
+        if self._support is not None and acc is not None:
+            features = acc.features(rows)
+        return self._prediction(features, self.surrogate.predict_indices(rows, epochs))
+
+    def _prediction(self, features: np.ndarray | None, curves: CurvePrediction) -> Prediction:
         unc: dict[str, np.ndarray] = {}
         if curves.val_accuracy_std is not None:
             unc["val_accuracy_std"] = curves.val_accuracy_std[:, -1]
         std = curves.energy_j_std or {}
         if self.primary_meter in std:
             unc["energy_j_std"] = std[self.primary_meter][:, -1]
+        if self._plausible is not None:
+            e = curves.energy_j[self.primary_meter][:, -1]
+            unc["energy_j_plausible_lo"] = e * self._plausible[0]
+            unc["energy_j_plausible_hi"] = e * self._plausible[1]
         return Prediction(curves=curves, flags=self._flags(features, curves), uncertainty=unc)
 
 

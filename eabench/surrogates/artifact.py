@@ -41,6 +41,7 @@ from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_energy import EnergyHead
 from eabench.surrogates.nb101_features import cell_features
+from eabench.surrogates.nb101_post import LOG_BUDGETS, Postprocess, pchip
 from eabench.surrogates.space_outputs import SPACE_OUTPUTS_FILE, read_space_outputs
 from eabench.surrogates.trees import TreeEnsemble
 
@@ -103,6 +104,13 @@ class Nb101Surrogate:
         self._time = TreeEnsemble.from_arrays(dict(weights), "time")
         self._energy = EnergyHead.from_arrays(weights, int(heads["energy_members"]))
         self._pue = float(heads["energy_divide_by"])
+        self._post = Postprocess.from_manifest(heads.get("postprocess"))
+        post = self._post
+        self._vm, self._vs = post.val_mean.tolist(), post.val_sd.tolist()
+        self._vlo, self._vhi = post.val_min.tolist(), post.val_max.tolist()
+        self._shrink = post.shrink.tolist()
+        self._test_floor = float(post.val_min.min())
+        self._factors: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._log_sigma = (
             float(weights["energy.log_sigma"][0]) if "energy.log_sigma" in weights else 0.0
         )
@@ -183,30 +191,65 @@ class Nb101Surrogate:
         out: np.ndarray = curves(ep)
         return out
 
+    def _epoch_factors(self, ep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per asked epoch: energy factor, extrapolation relative sd, measured accuracy spread
+        (memoised with the grid; both assembly paths read the same numbers)."""
+        key = ep.tobytes()
+        hit = self._factors.get(key)
+        if hit is None:
+            post = self._post
+            hit = (
+                post.energy_factor(ep),
+                post.extrapolation_rel_sd(ep),
+                self._post.uncertainty_ratio * post.spread_at(np.log(ep)),
+            )
+            if len(self._factors) < 256:
+                self._factors[key] = hit
+        return hit
+
     def assemble(self, heads: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
         """Curves at ``epochs`` from head outputs (rows of :meth:`heads` or ``space_outputs``).
 
-        Epochs on the 7V budgets read the stored values; other epochs evaluate the cubic.
+        The raw budget values are shrunk and clamped, epochs between budgets interpolated
+        monotonically, energy extrapolated with setup counted once
+        (:mod:`eabench.surrogates.nb101_post`).
         """
-        ep, col, on_budget, all_budgets = self._grid(epochs)
+        ep, col, _on_budget, all_budgets = self._grid(epochs)
         if all_budgets and len(heads) == 1:
             return self._assemble_one(heads[0].tolist(), ep, col.tolist())
         h = np.asarray(heads, dtype=np.float64)
-        if all_budgets:
-            raw_val = h[:, col]
-        else:
-            y = np.column_stack([h[:, 0], h[:, 4], h[:, 5], h[:, 3]])
-            raw_val = self._bezier(y, h[:, 6], ep)
-            raw_val[:, on_budget] = h[:, col[on_budget]]
-        raw_test = raw_val + (h[:, 7] - h[:, 3])[:, None]
-        val = np.clip(raw_val, 0.0, 1.0)
-        test = np.clip(raw_test, 0.0, 1.0)
-        clipped = np.any(val != raw_val, axis=1) | np.any(test != raw_test, axis=1)
-        mean = h[:, 9:10] * ep
-        sd = h[:, 10:11] * ep
+        post = self._post
+        raw = h[:, 0:4]
+        sd_b = h[:, 11:15]
+        s2 = post.val_sd * post.val_sd
+        shrunk = np.where(
+            post.shrink & (raw > post.val_mean),
+            post.val_mean + (raw - post.val_mean) * (s2 / (s2 + sd_b * sd_b)),
+            raw,
+        )
+        val_b = np.minimum(np.maximum(shrunk, post.val_min), post.val_max)
+        t_raw = h[:, 7]
+        ts2 = post.test_sd * post.test_sd
+        sd108 = sd_b[:, 3]
+        t_shr = np.where(
+            t_raw > post.test_mean,
+            post.test_mean + (t_raw - post.test_mean) * (ts2 / (ts2 + sd108 * sd108)),
+            t_raw,
+        )
+        t108 = np.minimum(np.maximum(t_shr, post.test_min), post.test_max)
+        val = val_b[:, col] if all_budgets else pchip(val_b, LOG_BUDGETS, np.log(ep))
+        raw_test = val + (t108 - val_b[:, 3])[:, None]
+        test = np.minimum(np.maximum(raw_test, self._test_floor), post.test_max)
+        clipped = (
+            np.any(val_b != shrunk, axis=1) | (t108 != t_shr) | np.any(test != raw_test, axis=1)
+        )
+        factor, ext, limit = self._epoch_factors(ep)
+        mean = h[:, 9:10] * factor
+        sd = h[:, 10:11] * factor
         rel = mean * self._log_sigma
-        meter = self.meters[0]
+        xs = mean * ext
         val_sd = h[:, 11 + col] if all_budgets else interp_sd(h[:, 11:15], ep)
+        meter = self.meters[0]
         return CurvePrediction(
             epochs=ep,
             val_accuracy=val,
@@ -214,25 +257,46 @@ class Nb101Surrogate:
             train_time_s=h[:, 8:9] * ep,
             energy_j={meter: mean},
             val_accuracy_std=val_sd,
-            energy_j_std={meter: np.sqrt(sd * sd + rel * rel)},
+            energy_j_std={meter: np.sqrt(sd * sd + rel * rel + xs * xs)},
             clipped=clipped,
+            high_uncertainty=val_sd[:, -1] > limit[-1],
         )
 
     def _assemble_one(self, h: list[float], ep: np.ndarray, col: list[int]) -> CurvePrediction:
         """:meth:`assemble` of one config on budget epochs, in Python floats (same IEEE
         operations in the same order as the vectorised path, so the same bits; tested through
         ``query_batch`` == a loop of ``query``)."""
+        post = self._post
+        val_b: list[float] = []
+        clipped = False
+        for b in range(4):
+            v, sd, m, s = h[b], h[11 + b], self._vm[b], self._vs[b]
+            s2 = s * s
+            shr = m + (v - m) * (s2 / (s2 + sd * sd)) if self._shrink[b] and v > m else v
+            c = min(max(shr, self._vlo[b]), self._vhi[b])
+            clipped = clipped or c != shr
+            val_b.append(c)
+        sd108 = h[14]
+        tm, ts = post.test_mean, post.test_sd
+        ts2 = ts * ts
+        t_shr = tm + (h[7] - tm) * (ts2 / (ts2 + sd108 * sd108)) if h[7] > tm else h[7]
+        t108 = min(max(t_shr, post.test_min), post.test_max)
+        clipped = clipped or t108 != t_shr
+        shift = t108 - val_b[3]
+        val = [val_b[c] for c in col]
+        raw_test = [v + shift for v in val]
+        test = [min(max(v, self._test_floor), post.test_max) for v in raw_test]
+        clipped = clipped or test != raw_test
+        factor, ext, limit = self._epoch_factors(ep)
         eps = ep.tolist()
-        shift = h[7] - h[3]
-        raw_val = [h[c] for c in col]
-        raw_test = [v + shift for v in raw_val]
-        val = [min(max(v, 0.0), 1.0) for v in raw_val]
-        test = [min(max(v, 0.0), 1.0) for v in raw_test]
-        clipped = val != raw_val or test != raw_test
-        mean = [h[9] * e for e in eps]
-        sd = [h[10] * e for e in eps]
+        mean = [h[9] * f for f in factor.tolist()]
+        sd_e = [h[10] * f for f in factor.tolist()]
         ls = self._log_sigma
-        std = [sqrt(s * s + (m * ls) * (m * ls)) for s, m in zip(sd, mean, strict=True)]
+        std = [
+            sqrt(a * a + (e * ls) * (e * ls) + (e * x) * (e * x))
+            for a, e, x in zip(sd_e, mean, ext.tolist(), strict=True)
+        ]
+        val_sd = [h[11 + c] for c in col]
         meter = self.meters[0]
         return CurvePrediction(
             epochs=ep,
@@ -240,9 +304,10 @@ class Nb101Surrogate:
             test_accuracy=np.array([test]),
             train_time_s=np.array([[h[8] * e for e in eps]]),
             energy_j={meter: np.array([mean])},
-            val_accuracy_std=np.array([[h[11 + c] for c in col]]),
+            val_accuracy_std=np.array([val_sd]),
             energy_j_std={meter: np.array([std])},
             clipped=np.array([clipped]),
+            high_uncertainty=np.array([val_sd[-1] > float(limit[-1])]),
         )
 
     def predict(self, features: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
@@ -297,6 +362,8 @@ def from_manifest(folder: Path, manifest: Manifest) -> Nb101Surrogate:
         outputs = folder / SPACE_OUTPUTS_FILE
     try:
         return Nb101Surrogate(manifest, weights, outputs)
+    except ArtifactError:
+        raise
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ArtifactError.for_field(
             "artifact", str(folder), f"malformed nb101-7v-bcs-gbdt artifact ({exc!r})"

@@ -31,6 +31,8 @@ class CurvePrediction:
         val_accuracy_std: ``(n, m)`` predictive standard deviation (ensemble spread) or None.
         energy_j_std: meter id -> ``(n, m)`` standard deviation, possibly empty.
         clipped: ``(n,)`` bool, True where a raw model output was clipped into its valid range.
+        high_uncertainty: ``(n,)`` bool, True where the surrogate's own rule says the answer at
+            the last asked epoch is too uncertain to trust (flag ``HIGH_UNCERTAINTY``), or None.
     """
 
     epochs: np.ndarray
@@ -41,6 +43,7 @@ class CurvePrediction:
     val_accuracy_std: np.ndarray | None = None
     energy_j_std: Mapping[str, np.ndarray] | None = None
     clipped: np.ndarray | None = None
+    high_uncertainty: np.ndarray | None = None
 
 
 @runtime_checkable

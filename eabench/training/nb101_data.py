@@ -19,7 +19,7 @@ from eabench.logs import open_dataset
 from eabench.spaces.nb101 import encode_padded
 from eabench.spaces.nb101.cache import load_space
 
-__all__ = ["PUE_ECNAS", "Nb101Data", "ecnas_mlp_inputs", "load_nb101_7v"]
+__all__ = ["PUE_ECNAS", "Nb101Data", "ecnas_mlp_inputs", "energy_extrapolation", "load_nb101_7v"]
 
 PUE_ECNAS = 1.59
 
@@ -49,6 +49,9 @@ class Nb101Data:
     energy_4ep_wh: np.ndarray
     split: dict[str, np.ndarray]
     ecnas_inputs: np.ndarray | None = None
+    energy_extrapolation: tuple[float, float] | None = None
+    """(setup-window share of 4-epoch energy, sd of the log doubling error) of the raw EC-NAS
+    5V runs (:func:`energy_extrapolation`)."""
 
 
 _ECNAS_CODE = {-3: 0, -1: 1, 1: 2, 0: 3, 2: 4, -2: 5}
@@ -65,6 +68,20 @@ def ecnas_mlp_inputs(matrix: np.ndarray, ops: np.ndarray, params: np.ndarray) ->
     adj = np.asarray(matrix, np.float64)[:, iu[0], iu[1]]
     codes = np.vectorize(_ECNAS_CODE.__getitem__)(np.asarray(ops)).astype(np.float64)
     return np.column_stack([adj, codes, np.asarray(params, np.float64) / 1e6])
+
+
+def energy_extrapolation(dataset: Path) -> tuple[float, float]:
+    """Median setup-window share ``E0 / E4`` and the sd of the log doubling error
+    ``log((E4 - E0) / (2 (E2 - E0)))`` over the raw 5V EC-NAS runs (epochs 0, 2 and 4 measured):
+    how 4-epoch energy extends to longer runs."""
+    runs = open_dataset(dataset).table("nb101-7v", "cifar10", "ecnas_runs")
+    if runs.energy is None:
+        raise DatasetError.for_field("ecnas_runs", "energy", "table must hold energy")
+    e = runs.energy.energy_j[:, :, 0]
+    five = np.isfinite(e[:, 2]) & np.isfinite(e[:, 4]) & np.isfinite(e[:, 0])
+    share = float(np.median(e[five, 0] / e[five, 4]))
+    doubling = np.log((e[five, 4] - e[five, 0]) / (2.0 * (e[five, 2] - e[five, 0])))
+    return share, float(np.std(doubling))
 
 
 def load_nb101_7v(dataset: Path) -> Nb101Data:
@@ -118,6 +135,7 @@ def load_nb101_7v(dataset: Path) -> Nb101Data:
         ecnas_inputs=ecnas_mlp_inputs(
             ec.configs.matrix, ec.configs.ops, ec.static["params"].values
         ),
+        energy_extrapolation=energy_extrapolation(dataset),
     )
 
 

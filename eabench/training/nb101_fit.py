@@ -44,6 +44,7 @@ from eabench.surrogates.nb101_energy import EnergyHead, energy_features, fit_add
 from eabench.surrogates.nb101_features import cell_features
 from eabench.surrogates.trees import fit_xgb
 from eabench.training.metrics import regression_metrics
+from eabench.training.nb101_calibrate import postprocess_params
 from eabench.training.nb101_data import PUE_ECNAS, Nb101Data
 
 __all__ = [
@@ -65,6 +66,7 @@ class FitResult:
     table: dict[str, np.ndarray]
     metrics: dict[str, Any]
     seconds: dict[str, float]
+    postprocess: dict[str, Any]
 
 
 def fit_energy_head(
@@ -313,4 +315,10 @@ def train_nb101_7v(data: Nb101Data, recipe: dict[str, Any]) -> FitResult:
         "fit_rows_energy": int(fit_rows.size),
     }
     metrics["pue_divided_out"] = PUE_ECNAS
-    return FitResult(weights=weights, table=table, metrics=metrics, seconds=secs)
+    return FitResult(
+        weights=weights,
+        table=table,
+        metrics=metrics,
+        seconds=secs,
+        postprocess=postprocess_params(data).to_dict(),
+    )

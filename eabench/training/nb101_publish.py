@@ -15,6 +15,7 @@ from typing import Any
 
 from eabench.manifest import FORMAT_VERSION, Manifest, write_manifest
 from eabench.surrogates.artifact import KIND
+from eabench.training.nb101_calibrate import METER_INFO
 from eabench.training.nb101_fit import FitResult
 from eabench.training.npz import save_npz
 
@@ -55,20 +56,12 @@ def write_artifact(out: Path, result: FitResult, recipe: dict[str, Any]) -> Mani
         "max_epochs": 108.0,
         "fidelity": "budget (separate cosine schedules 4/12/36/108; other epochs interpolated)",
         "meters": ["carbontracker"],
-        "meter_info": {
-            "carbontracker": {
-                "trained_on": "ecnas_7v energy channel carbontracker:unknown (budget 4, 4,310 "
-                "cells, 3,448 fitted)",
-                "pue_removed": 1.59,
-                "measured_epochs": [4, 4],
-                "note": "reported J = published energy / 1.59 (GPU+CPU, device level); "
-                "per-epoch increment = 4-epoch energy / 4",
-            }
-        },
+        "meter_info": METER_INFO,
         "answer_flags": ANSWER_FLAGS,
         "heads": {
             "energy_members": int(recipe["energy"]["members"]),
             "energy_divide_by": 1.59,
+            "postprocess": result.postprocess,
             "energy": "additive NNLS work model x mean of exp(GBDT of log residual) "
             "(eabench.surrogates.nb101_energy; features ENERGY_FEATURE_NAMES)",
             "val_accuracy": "cubic Bezier on log epochs, GBDT per control label",

@@ -14,6 +14,7 @@ from eabench.training.nb101_data import load_nb101_7v
 from eabench.training.nb101_evaluate import evaluate_nb101_7v
 from eabench.training.nb101_export import add_space_outputs
 from eabench.training.nb101_fit import train_nb101_7v
+from eabench.training.nb101_post import apply_postprocess
 from eabench.training.nb101_publish import write_artifact, write_card
 
 __all__ = ["evaluate", "train"]
@@ -29,6 +30,7 @@ def train(recipe: Mapping[str, Any], out: Path, log: Callable[[str], None]) -> M
     result.seconds["load_data"] = load_s
     result.seconds["total"] = time.perf_counter() - t0
     manifest = write_artifact(out, result, dict(recipe))
+    manifest = apply_postprocess(out, Path(recipe["dataset"]))  # answers' shrinkage, ranges
     if recipe.get("space_outputs", True):  # the export step: materialise every cell's heads
         t1 = time.perf_counter()
         manifest = add_space_outputs(out)

@@ -36,7 +36,7 @@ TINY = {
 def _small_data():
     from eabench.logs import open_dataset
     from eabench.spaces.nb101 import canonical_padded, encode_padded
-    from eabench.training.nb101_data import Nb101Data
+    from eabench.training.nb101_data import Nb101Data, energy_extrapolation
 
     t = open_dataset(DATASET).table("nb101-7v", "cifar10", "ecnas_7v")
     ids = np.asarray(t.config_ids).astype(str)
@@ -60,6 +60,7 @@ def _small_data():
         en_index=rank,
         energy_4ep_wh=t.energy.energy_j[:, 0, 0] / 3600.0,
         split={k: np.asarray(v) for k, v in t.split_indices("ecnas_seed42").items()},
+        energy_extrapolation=energy_extrapolation(DATASET),
     )
 
 
