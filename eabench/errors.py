@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "ArtifactError",
+    "BudgetExhaustedError",
     "CalibrationError",
     "ChecksumMismatchError",
     "DatasetError",
@@ -113,6 +114,10 @@ class UnknownBenchmarkError(EabenchError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class BudgetExhaustedError(EabenchError, RuntimeError):
+    """A search's cost budget (e.g. ``CostLedger(energy_budget_j=...)``) is spent."""
 
 
 class HubError(EabenchError, RuntimeError):

@@ -29,7 +29,12 @@ from typing import Any
 from eabench import __version__, artifact_meta, hub, registry
 from eabench.benchmark import Benchmark
 from eabench.card import BenchmarkCard, standard_metrics
-from eabench.errors import InvalidArgumentError, UnknownBenchmarkError
+from eabench.errors import (
+    ArtifactError,
+    EabenchError,
+    InvalidArgumentError,
+    UnknownBenchmarkError,
+)
 from eabench.kinds import SurrogateBenchmark, TableBenchmark, meter_order
 from eabench.manifest import MANIFEST_FILE, Manifest, read_manifest, verify_folder
 from eabench.results import SIMULATED, Fidelity, Provenance
@@ -87,8 +92,9 @@ def from_artifact(
         verify: check every file's sha256 against the manifest first.
 
     Raises:
-        ArtifactError: malformed manifest or files; ChecksumMismatchError: a file was changed;
-        InvalidArgumentError: bad ``kind``, or no fidelity known for the artifact.
+        ArtifactError: malformed manifest or files (any malformed field, including a space or
+            fidelity the manifest names wrongly); ChecksumMismatchError: a file was changed;
+        InvalidArgumentError: bad ``kind``.
     """
     if kind not in _KINDS:
         raise InvalidArgumentError.for_field("kind", kind, "must be 'surrogate' or 'table'")
@@ -96,6 +102,31 @@ def from_artifact(
     manifest = read_manifest(folder)
     if verify:
         verify_folder(folder, manifest)
+    try:
+        return _build(
+            folder, manifest, kind, name, space, fidelity, loader, source, hub_repo, hub_revision
+        )
+    except ArtifactError:
+        raise
+    except (EabenchError, KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        # the manifest's content (not the caller's arguments, checked above) was malformed
+        raise ArtifactError.for_field(
+            "manifest.json", str(folder), f"a field is missing or malformed ({exc})"
+        ) from exc
+
+
+def _build(
+    folder: Path,
+    manifest: Manifest,
+    kind: str,
+    name: str | None,
+    space: Any,
+    fidelity: Fidelity | None,
+    loader: Loader | None,
+    source: str,
+    hub_repo: str | None,
+    hub_revision: str | None,
+) -> Benchmark:
     bench_name = name or str(manifest.get("benchmark") or manifest.name)
     spec = registry.BENCHMARKS.get(bench_name)
     space_obj = _space_for(manifest, spec, space)
@@ -103,11 +134,41 @@ def from_artifact(
         fidelity = artifact_meta.fidelity(manifest.get("query_fidelity"))
     if fidelity is None:
         if spec is None:
-            raise InvalidArgumentError.for_field(
-                "fidelity", None, "the manifest has no query_fidelity and the benchmark is unknown"
+            raise ArtifactError.for_field(
+                "query_fidelity", None, "the manifest has none and the benchmark is unknown"
             )
         fidelity = spec.fidelity
     surrogate = loader(folder, manifest) if loader is not None else load_surrogate(folder, manifest)
+    return _assemble(
+        folder,
+        manifest,
+        kind,
+        bench_name,
+        spec,
+        space_obj,
+        fidelity,
+        surrogate,
+        source=source,
+        hub_repo=hub_repo,
+        hub_revision=hub_revision,
+    )
+
+
+def _assemble(
+    folder: Path,
+    manifest: Manifest,
+    kind: str,
+    bench_name: str,
+    spec: registry.BenchmarkSpec | None,
+    space_obj: SearchSpace[Any],
+    fidelity: Fidelity,
+    surrogate: Surrogate,
+    *,
+    source: str,
+    hub_repo: str | None,
+    hub_revision: str | None,
+) -> Benchmark:
+    """The benchmark object of a loaded artifact (manifest fields read here)."""
     table = None
     if kind == "table":
         table = read_table(manifest.path_of(folder, "table_file", "table.npz"), manifest)

@@ -35,6 +35,7 @@ __all__ = [
     "Curve",
     "EnergyEstimate",
     "Fidelity",
+    "FrozenDict",
     "MeterProvenance",
     "MetricInfo",
     "Provenance",
@@ -67,6 +68,46 @@ FLAG_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "(MeterProvenance.measured_epochs); this energy is extrapolated from them (7V: the EC-NAS "
     "4-epoch energy scaled per epoch, as EC-NAS's own 12/36/108 tables are)",
 }
+
+
+class FrozenDict(dict[str, Any]):
+    """A read-only ``dict``: the mapping fields of the frozen result records.
+
+    Equal to (and JSON-serialised like) the plain dict it wraps, picklable, and every mutator
+    (``[k] = v``, ``del``, ``clear``, ``update``, ``pop``, ...) raises ``TypeError``, so a cached
+    answer cannot be changed by one caller for every later one.
+    """
+
+    __slots__ = ()
+
+    def _readonly(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("this mapping of a frozen result is read-only")
+
+    __setitem__ = __delitem__ = _readonly
+    clear = pop = popitem = setdefault = update = _readonly
+    __ior__ = _readonly
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+        import copy
+
+        return FrozenDict(copy.deepcopy(dict(self), memo))
+
+    def __repr__(self) -> str:
+        return dict.__repr__(self)
+
+
+def _freeze(record: Any, *names: str) -> None:
+    """Replace the named mapping fields of a frozen dataclass by :class:`FrozenDict` copies."""
+    for name in names:
+        value = getattr(record, name)
+        if not isinstance(value, FrozenDict):
+            object.__setattr__(record, name, FrozenDict(value))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -190,6 +231,9 @@ class MeterProvenance:
     training_data_flags: frozenset[str] = frozenset()
     flag_notes: Mapping[str, str] = field(default_factory=dict)
     measured_epochs: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        _freeze(self, "flag_notes")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -345,6 +389,9 @@ class QueryResult:
     flags: frozenset[str]
     provenance: Provenance
 
+    def __post_init__(self) -> None:
+        _freeze(self, "energy_by_meter", "uncertainty")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stable keys; used by ``eabench query --json``)."""
         return {
@@ -403,6 +450,9 @@ class BatchResult:
     flags: tuple[frozenset[str], ...]
     provenance: Provenance
 
+    def __post_init__(self) -> None:
+        _freeze(self, "energy_j_by_meter", "uncertainty")
+
     def __len__(self) -> int:
         return len(self.config_ids)
 
@@ -410,6 +460,13 @@ class BatchResult:
         return _records_equal(self, other)
 
     __hash__ = None  # type: ignore[assignment]
+
+    def to_pandas(self, *, flag_columns: bool = True) -> Any:
+        """A ``pandas.DataFrame``, one row per config (needs pandas; see
+        :func:`eabench.interop.batch_to_pandas` for the columns)."""
+        from eabench.interop import batch_to_pandas
+
+        return batch_to_pandas(self, flag_columns=flag_columns)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (lists per field)."""

@@ -52,7 +52,7 @@ def load_input(
             rt = ds.table(*t)
             if rt.energy is None or rt.run_ids is None or rt.fidelity.kind != "epoch":
                 continue
-            parts.append(from_dataset_table(rt, source=f"{p.name}:{'/'.join(t)}", **kw))
+            parts.append(_from_table(rt, f"{p.name}:{'/'.join(t)}", kw))
         if not parts:
             raise InvalidArgumentError.for_field(
                 "path", str(p), "the dataset has no run table with per-epoch energy"
@@ -77,6 +77,20 @@ def load_input(
             "path", str(p), "folder holds no *.runlog.jsonl and no EC-NAS results.json"
         )
     raise InvalidArgumentError.for_field("path", str(p), "must be a dataset file or a folder")
+
+
+def _from_table(rt: Any, source: str, kw: dict[str, Any]) -> AuditData:
+    """:func:`from_dataset_table`, with a malformed table's content as a ``DatasetError``."""
+    from eabench.errors import DatasetError, EabenchError
+
+    try:
+        return from_dataset_table(rt, source=source, **kw)
+    except EabenchError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise DatasetError.for_field(
+            "table", source, f"inconsistent content, cannot be audited: {exc!r}"
+        ) from exc
 
 
 def _graphs_for(

@@ -13,13 +13,12 @@ overwritten when epoch k+1 is trained again).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from eabench._atomic import atomic_path
 from eabench.errors import InvalidLogError
 
 __all__ = ["checkpoint_dir", "load_checkpoint", "prune_checkpoints", "save_checkpoint"]
@@ -37,16 +36,9 @@ def save_checkpoint(folder: Path, epoch: int, state: dict[str, Any]) -> Path:
     import torch
 
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".epoch_", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        target = folder / f"epoch_{epoch}.pt"
-        Path(tmp).replace(target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    target = folder / f"epoch_{epoch}.pt"
+    with atomic_path(target) as tmp:
+        torch.save(state, tmp)
     return target
 
 

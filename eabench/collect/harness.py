@@ -90,9 +90,9 @@ def _write_plan(spec: SweepSpec, planned: list[PlannedRun]) -> None:
     }
     folder = sweep_files_dir(spec)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{spec.name}.plan.json.tmp"
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    tmp.replace(folder / f"{spec.name}.plan.json")
+    from eabench._atomic import atomic_write_text
+
+    atomic_write_text(folder / f"{spec.name}.plan.json", json.dumps(doc, indent=2) + "\n")
 
 
 def _prepare_data(spec: SweepSpec, progress: bool) -> None:

@@ -95,10 +95,10 @@ class SweepSummary:
         }
 
     def write(self, path: Path) -> None:
-        """Write :meth:`to_dict` as JSON (temp file + rename)."""
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        tmp.replace(path)
+        """Write :meth:`to_dict` as JSON (unique temp file + fsync + rename)."""
+        from eabench._atomic import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     def render(self) -> str:
         """A few human-readable lines for the terminal."""

@@ -4,6 +4,7 @@ value and rule)."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Final, cast
 
@@ -12,6 +13,11 @@ from eabench.meters.provenance import Flag, MeterReading
 
 ACCURACY_FIELDS: Final = ("train_accuracy", "val_accuracy", "test_accuracy")
 METRIC_FIELDS: Final[tuple[str, ...]] = (*ACCURACY_FIELDS, "train_loss", "val_loss", "test_loss")
+#: largest integer a record may hold (int64); bigger ones would overflow every consumer
+MAX_INT: Final = 2**63
+#: largest epoch index / epoch count a run log may claim (bounds the table's fidelity axis)
+MAX_EPOCHS: Final = 100_000
+NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,99}$")
 
 
 def err(field_name: str, value: Any, rule: str) -> InvalidLogError:
@@ -26,24 +32,45 @@ def check_str(name: str, value: Any, *, optional: bool = False) -> None:
 
 
 def check_number(name: str, value: Any, *, lo: float = 0.0, hi: float = math.inf) -> None:
-    """None passes; otherwise a finite real in [lo, hi]."""
+    """None passes; otherwise a finite real in [lo, hi] (integers must fit a float64 exactly
+    enough: |value| <= 2**63)."""
     if value is None:
         return
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise err(name, value, "must be a number or null")
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        raise err(name, _short(value), f"integer beyond +-2**63 ({MAX_INT})")
     if isinstance(value, float) and not math.isfinite(value):
         raise err(name, value, "must be finite (use null for missing)")
     if not lo <= value <= hi:
         raise err(name, value, f"must be in [{lo}, {hi}]")
 
 
-def check_int(name: str, value: Any, *, lo: int = 0, optional: bool = False) -> None:
+def check_int(
+    name: str, value: Any, *, lo: int = 0, hi: int = MAX_INT, optional: bool = False
+) -> None:
     if value is None and optional:
         return
     if not isinstance(value, int) or isinstance(value, bool):
         raise err(name, value, "must be an integer")
     if value < lo:
-        raise err(name, value, f"must be >= {lo}")
+        raise err(name, _short(value), f"must be >= {lo}")
+    if value > hi:
+        raise err(name, _short(value), f"must be <= {hi}")
+
+
+def check_name(name: str, value: Any) -> None:
+    """A space, dataset or table name: it becomes an HDF5 group path, so no ``/`` or ``..``."""
+    check_str(name, value)
+    if not NAME_RE.match(value):
+        raise err(name, value, "must match [A-Za-z0-9][A-Za-z0-9._+-]* (at most 100 chars)")
+
+
+def _short(value: int) -> Any:
+    """A huge integer as a short string (its repr would be hundreds of digits)."""
+    if abs(value) < 10**30:
+        return value
+    return f"<integer of {len(str(abs(value)))} digits>"
 
 
 def check_json_value(name: str, value: Any, depth: int = 0) -> None:
@@ -53,6 +80,8 @@ def check_json_value(name: str, value: Any, depth: int = 0) -> None:
     if value is None or isinstance(value, (str, bool)):
         return
     if isinstance(value, (int, float)):
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            raise err(name, _short(value), f"integer beyond +-2**63 ({MAX_INT})")
         if isinstance(value, float) and not math.isfinite(value):
             raise err(name, value, "must be finite (use null for missing)")
         return

@@ -1,10 +1,10 @@
 """Building the consolidated dataset: columnar :class:`TableData`, from run logs or label tables,
-and :func:`write_dataset` (deterministic bytes: gzip+shuffle, no HDF5 timestamps).
+and :func:`write_dataset` (deterministic bytes: gzip+shuffle, a fletcher32 checksum on every
+non-empty array that HDF5 verifies on each read, no HDF5 timestamps).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -16,14 +16,16 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from eabench._atomic import atomic_path, atomic_write_text, sha256_file
 from eabench.errors import DatasetError
-from eabench.logs.dataset import DATASET_FORMAT, DATASET_VERSION, SPLIT_CODES
+from eabench.logs.dataset import DATASET_FORMAT, DATASET_VERSION, SPLIT_CODES, checksum_path
 from eabench.logs.schema import RunLog
 from eabench.meters.provenance import SEVERITIES, MeterReading
 
 __all__ = [
     "DEFAULT_SPLIT",
     "TableData",
+    "channel_of",
     "config_id_split",
     "config_matrix_ops",
     "table_from_runs",
@@ -144,7 +146,7 @@ class TableData:
         return len(self.row_sources)
 
 
-def _channel(r: MeterReading) -> str:
+def channel_of(r: MeterReading) -> str:
     """Meter channel id: ``meter:scope`` plus the device's index/zone when it names one."""
     dev = r.device or {}
     for key in ("index", "zone", "name"):
@@ -193,7 +195,7 @@ def table_from_runs(
         for r in (*setup_readings, *(r for rec in lg.epochs for r in rec.readings)):
             if r.window_name not in ("train", "setup"):
                 continue
-            ch = _channel(r)
+            ch = channel_of(r)
             if ch not in channels:
                 channels[ch] = {k: getattr(r, k) for k in _PROVENANCE_KEYS}
             for fl in r.flags:
@@ -236,7 +238,7 @@ def table_from_runs(
             for r in readings:
                 if r.window_name not in ("train", "setup"):
                     continue
-                k = meters.index(_channel(r))
+                k = meters.index(channel_of(r))
                 seen[k] = True
                 cum_e[k] = cum_e[k] + r.energy_j if r.energy_j is not None else np.nan
                 for fl in r.flags:
@@ -277,6 +279,8 @@ def _put(g: Any, name: str, data: np.ndarray) -> None:
     kwargs: dict[str, Any] = {"track_times": False}
     if data.size > 16:
         kwargs.update(_COMP)
+    if data.size:
+        kwargs["fletcher32"] = True  # checked by HDF5 on every read: a flipped bit fails loudly
     g.create_dataset(name, data=data, **kwargs)
 
 
@@ -285,7 +289,9 @@ def write_dataset(
     tables: Sequence[TableData],
     sources: Mapping[str, Mapping[str, Any]],
 ) -> Path:
-    """Write ``tables`` to ``path`` atomically (temp file + fsync + rename).
+    """Write ``tables`` to ``path`` atomically (temp file + fsync + rename), and the file's
+    sha256 to ``<path>.sha256`` (``sha256sum`` format), which :func:`open_dataset` checks before
+    HDF5 parses a byte (some corruptions of HDF5 metadata hang the HDF5 library itself).
 
     Raises:
         DatasetError: inconsistent shapes, duplicate tables, or a row source not in ``sources``.
@@ -293,11 +299,9 @@ def write_dataset(
     import h5py
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     seen: set[tuple[str, str, str]] = set()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with h5py.File(tmp, "w", track_order=True) as f:
+        with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
             f.attrs["format"] = DATASET_FORMAT
             f.attrs["version"] = DATASET_VERSION
             f.attrs["sources"] = json.dumps(sources, sort_keys=True)
@@ -307,14 +311,9 @@ def write_dataset(
                     raise _err("table", "/".join(key), "appears twice")
                 seen.add(key)
                 _write_table(f, t, sources)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        atomic_write_text(checksum_path(path), f"{sha256_file(path)}  {path.name}\n")
     except OSError as exc:
         raise _err("out", str(path), f"cannot write the dataset: {exc}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
     return path
 
 

@@ -41,7 +41,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from eabench.errors import DatasetError
+from eabench.errors import DatasetError, EabenchError
 
 __all__ = [
     "DATASET_FORMAT",
@@ -53,6 +53,7 @@ __all__ = [
     "Fidelity",
     "Metric",
     "RunTable",
+    "checksum_path",
     "open_dataset",
     "shipped_dataset_path",
 ]
@@ -67,6 +68,22 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 StrArray = npt.NDArray[np.str_]
+
+
+#: what h5py/numpy/json raise for a corrupt file (bad superblock, B-tree, filter or checksum
+#: failure, missing member, undecodable attribute); every one becomes a ``DatasetError``
+_H5_ERRORS: Final = (
+    OSError,
+    KeyError,
+    RuntimeError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+)
 
 
 def _err(field_name: str, value: Any, rule: str) -> DatasetError:
@@ -203,6 +220,13 @@ class RunTable:
             raise _err("metric", name, f"must be one of {sorted(self.metrics)}")
         return self.metrics[name]
 
+    def to_pandas(self, *, layout: str = "long", include_config: bool = False) -> Any:
+        """A ``pandas.DataFrame`` of this table (needs pandas; see
+        :func:`eabench.interop.runtable_to_pandas` for the layouts and columns)."""
+        from eabench.interop import runtable_to_pandas
+
+        return runtable_to_pandas(self, layout=layout, include_config=include_config)
+
     def split_indices(self, name: str) -> dict[str, IntArray]:
         """Row indices per part, e.g. ``{"train": ..., "valid": ..., "test": ...}``."""
         if name not in self.splits:
@@ -253,8 +277,16 @@ class Dataset:
             raise _err("table", f"{space}/{dataset}/{name}", f"must be one of {listed}")
         import h5py
 
-        with h5py.File(self.path, "r") as f:
-            return _read_table(f[f"{space}/{dataset}/{name}"], space, dataset, name)
+        where = f"{space}/{dataset}/{name}"
+        try:
+            with h5py.File(self.path, "r") as f:
+                return _read_table(f[where], space, dataset, name)
+        except EabenchError:
+            raise
+        except _H5_ERRORS as exc:
+            raise _err(
+                where, str(self.path), f"cannot read the table (corrupt file or checksum): {exc}"
+            ) from exc
 
 
 def _read_table(g: Any, space: str, dataset: str, name: str) -> RunTable:
@@ -369,8 +401,63 @@ def _check_shapes(t: RunTable, n: int) -> None:
     for m in t.static.values():
         if m.values.shape != (n,):
             raise _err(f"static/{m.name}", m.values.shape, f"must be ({n},)")
-    if t.energy is not None and t.energy.energy_j.shape[:2] != (n, e):
-        raise _err("energy/energy_j", t.energy.energy_j.shape, f"must start with ({n}, {e})")
+    if t.energy is not None:
+        en = t.energy
+        n_m = len(en.meters)
+        if en.energy_j.shape != (n, e, n_m):
+            raise _err("energy/energy_j", en.energy_j.shape, f"must be ({n}, {e}, {n_m})")
+        if en.flag_bits.shape != en.energy_j.shape:
+            raise _err("energy/flags", en.flag_bits.shape, f"must be ({n}, {e}, {n_m})")
+        if len(en.provenance) not in (0, n_m):
+            raise _err("energy/meters.provenance", len(en.provenance), f"must have {n_m} entries")
+    for name, arr in (("run_id", t.run_ids), ("row_path", t.row_paths)):
+        if arr is not None and arr.shape != (n,):
+            raise _err(name, arr.shape, f"must be ({n},)")
+    if t.configs is not None:
+        c = t.configs
+        if c.matrix.shape != (n, 7, 7) or c.ops.shape != (n, 7) or c.n_vertices.shape != (n,):
+            raise _err("configs", (c.matrix.shape, c.ops.shape), f"must hold {n} 7V cells")
+    for key, codes in t.splits.items():
+        if codes.shape != (n,):
+            raise _err(f"splits/{key}", codes.shape, f"must be ({n},)")
+
+
+def _groups(g: Any, where: str) -> list[str]:
+    import h5py
+
+    if not isinstance(g, h5py.Group):
+        raise _err(where, type(g).__name__, "must be an HDF5 group (space/dataset/table)")
+    return list(g)
+
+
+def checksum_path(path: str | os.PathLike[str]) -> Path:
+    """``<path>.sha256``: the sidecar holding the dataset file's sha256 (``sha256sum`` format)."""
+    p = Path(path)
+    return p.with_name(p.name + ".sha256")
+
+
+def _verify_checksum(p: Path) -> None:
+    """Compare the file's sha256 with its sidecar, if it has one (files written by eabench do)."""
+    side = checksum_path(p)
+    if not side.is_file():
+        return
+    from eabench.manifest import sha256_file
+
+    try:
+        want = side.read_text(encoding="utf-8").split()[0].lower()
+    except (OSError, UnicodeDecodeError, IndexError) as exc:
+        raise _err("sha256", str(side), f"unreadable checksum file: {exc}") from exc
+    try:
+        got = sha256_file(p)
+    except OSError as exc:
+        raise _err("path", str(p), f"cannot read the dataset file: {exc}") from exc
+    if got != want:
+        raise _err(
+            "sha256",
+            got,
+            f"the dataset file's sha256 must equal {want} (from {side.name}): the file is "
+            "corrupt or was changed; rebuild it or restore the original",
+        )
 
 
 def shipped_dataset_path() -> Path:
@@ -389,21 +476,26 @@ def open_dataset(path: str | os.PathLike[str]) -> Dataset:
     p = Path(path)
     if not p.is_file():
         raise _err("path", str(p), "no such dataset file")
+    _verify_checksum(p)
     try:
         with h5py.File(p, "r") as f:
             fmt = f.attrs.get("format")
             fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
             if fmt != DATASET_FORMAT:
                 raise _err("format", fmt, f"must be {DATASET_FORMAT!r}")
-            version = int(f.attrs.get("version", -1))
-            if version != DATASET_VERSION:
+            version = f.attrs.get("version", -1)
+            if not isinstance(version, (int, np.integer)) or version != DATASET_VERSION:
                 raise _err("version", version, f"must be {DATASET_VERSION}")
             sources = _json_attr(f, "sources", {})
             tables: list[tuple[str, ...]] = []
             for space in f:
-                for ds in f[space]:
-                    for name in f[space][ds]:
+                for ds in _groups(f[space], space):
+                    for name in _groups(f[space][ds], f"{space}/{ds}"):
                         tables.append((space, ds, name))
-    except OSError as exc:
+    except EabenchError:
+        raise
+    except _H5_ERRORS as exc:
         raise _err("path", str(p), f"not a readable HDF5 file: {exc}") from exc
+    if not isinstance(sources, Mapping):
+        raise _err("sources", type(sources).__name__, "the sources attribute must be an object")
     return Dataset(p, sources, tuple(sorted(tables)))

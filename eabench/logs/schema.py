@@ -25,10 +25,12 @@ from typing import Any, Final
 
 from eabench.logs._checks import (
     ACCURACY_FIELDS,
+    MAX_EPOCHS,
     METRIC_FIELDS,
     check_int,
     check_mapping,
     check_metrics,
+    check_name,
     check_number,
     check_str,
     err,
@@ -173,11 +175,12 @@ class RunHeader:
             raise err("version", data["version"], f"must be {FORMAT_VERSION}")
         if data["kind"] != "header":
             raise err("kind", data["kind"], "the first line must have kind 'header'")
-        for name in ("run_id", "space", "dataset"):
-            check_str(name, data[name])
+        check_str("run_id", data["run_id"])
+        check_name("space", data["space"])
+        check_name("dataset", data["dataset"])
         check_str("config_id", data.get("config_id"), optional=True)
         check_int("seed", data.get("seed"), optional=True)
-        check_int("max_epochs", data.get("max_epochs"), lo=1, optional=True)
+        check_int("max_epochs", data.get("max_epochs"), lo=1, hi=MAX_EPOCHS, optional=True)
         config = data.get("config")
         if config is not None:
             check_mapping("config", config)
@@ -279,8 +282,8 @@ class EpochRecord:
 
     def __post_init__(self) -> None:
         check_str("run_id", self.run_id)
-        check_int("epoch", self.epoch)
-        check_int("span_epochs", self.span_epochs, lo=1)
+        check_int("epoch", self.epoch, hi=MAX_EPOCHS - 1)
+        check_int("span_epochs", self.span_epochs, lo=1, hi=MAX_EPOCHS)
         if self.epoch - self.span_epochs + 1 < 0:
             raise err("span_epochs", self.span_epochs, f"must be <= epoch + 1 ({self.epoch + 1})")
         for name in METRIC_FIELDS:
@@ -319,7 +322,7 @@ class EpochRecord:
         if data["kind"] != "epoch":
             raise err("kind", data["kind"], "must be 'epoch' after the header line")
         check_str("run_id", data["run_id"])
-        check_int("epoch", data["epoch"])
+        check_int("epoch", data["epoch"], hi=MAX_EPOCHS - 1)
         kwargs = {k: v for k, v in data.items() if k not in ("kind", "readings", "flags")}
         check_mapping("extra", kwargs.get("extra", {}))
         kwargs["readings"] = readings_from("readings", data.get("readings", []), data["run_id"])

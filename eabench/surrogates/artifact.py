@@ -93,9 +93,31 @@ class Nb101Surrogate:
     ) -> None:
         self._manifest = manifest
         self._space_outputs = space_outputs
-        self._meters = tuple(manifest["meters"])
+        meters = manifest["meters"]
+        if (
+            not isinstance(meters, list)
+            or not meters
+            or not all(isinstance(m, str) for m in meters)
+        ):
+            raise ArtifactError.for_field("manifest.meters", meters, "must list meter ids")
+        self._meters = tuple(meters)
+        lo, hi = manifest["min_epochs"], manifest["max_epochs"]
+        if (lo, hi) != (BUDGETS[0], BUDGETS[-1]) or isinstance(lo, bool) or isinstance(hi, bool):
+            raise ArtifactError.for_field(
+                "manifest.min_epochs/max_epochs", [lo, hi], "must be 4 and 108 (the 7V budgets)"
+            )
+        self._min_epochs, self._max_epochs = float(lo), float(hi)
+        info = manifest.get("space_outputs") or {}
+        digest = info.get("space_hashes_sha256") if isinstance(info, Mapping) else None
+        if space_outputs is not None and not isinstance(digest, str):
+            raise ArtifactError.for_field(
+                "manifest.space_outputs.space_hashes_sha256", digest, "must be the space's hash"
+            )
+        self._outputs_digest = digest
         self._grids: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = {}
         heads = manifest["heads"]
+        if not isinstance(heads, Mapping):
+            raise ArtifactError.for_field("manifest.heads", heads, "must be an object")
         self._bcs = tuple(TreeEnsemble.from_arrays(dict(weights), f"bcs{k}") for k in range(5))
         self._bcs_sd = tuple(
             TreeEnsemble.from_arrays(dict(weights), f"bcs_sd{b}") for b in range(len(BUDGETS))
@@ -121,7 +143,7 @@ class Nb101Surrogate:
 
     @property
     def space_name(self) -> str:
-        return str(self._manifest["space_name"])
+        return self._manifest.space_name
 
     @property
     def meters(self) -> tuple[str, ...]:
@@ -129,7 +151,7 @@ class Nb101Surrogate:
 
     @property
     def max_epochs(self) -> float:
-        return float(self._manifest["max_epochs"])
+        return self._max_epochs
 
     def _epochs(self, epochs: np.ndarray) -> np.ndarray:
         return self._grid(epochs)[0]
@@ -141,7 +163,7 @@ class Nb101Surrogate:
         hit = self._grids.get(key)
         if hit is not None:
             return hit
-        lo = float(self._manifest["min_epochs"])
+        lo = self._min_epochs
         if ep.size == 0 or np.any(ep < lo) or np.any(ep > self.max_epochs):
             raise FidelityError.for_field(
                 "epochs", ep.tolist()[:8], f"must be in [{lo}, {self.max_epochs}] (7V budgets)"
@@ -184,7 +206,7 @@ class Nb101Surrogate:
         curves = BezierCurves(
             y=y,
             gamma=np.exp(log_gamma),
-            t_first=float(self._manifest["min_epochs"]),
+            t_first=self._min_epochs,
             t_last=np.full(y.shape[0], 108.0),
             axis="log",
         )
@@ -326,9 +348,8 @@ class Nb101Surrogate:
         if table is None:
             raise ArtifactError.for_field("space_outputs.npz", None, "this artifact has none")
         if isinstance(table, Path):
-            info = self._manifest.get("space_outputs") or {}
             table = self._space_outputs = read_space_outputs(
-                table, len(HEAD_COLUMNS), info.get("space_hashes_sha256")
+                table, len(HEAD_COLUMNS), self._outputs_digest
             )
         return table
 
@@ -357,6 +378,9 @@ def from_manifest(folder: Path, manifest: Manifest) -> Nb101Surrogate:
         raise ArtifactError.for_field(
             "weights.npz", str(weights_path), f"unreadable ({exc})"
         ) from exc
+    for key, arr in weights.items():  # a NaN weight would be served as NaN answers
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            raise ArtifactError.for_field(f"weights.npz[{key}]", "non-finite", "must be finite")
     outputs = None
     if SPACE_OUTPUTS_FILE in manifest.files:
         outputs = folder / SPACE_OUTPUTS_FILE

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from eabench.errors import InvalidLogError
 from eabench.logs.adapters._common import (
     J_PER_KWH,
     err,
@@ -41,6 +42,7 @@ from eabench.logs.adapters._common import (
     read_bytes,
     with_derived_flags,
 )
+from eabench.logs.consistency import check_ecnas_totals, check_ecnas_window
 from eabench.logs.schema import EpochRecord, RunHeader, RunLog, SetupWindow
 from eabench.meters.provenance import MeterReading
 
@@ -68,24 +70,81 @@ GraphTable = Mapping[str, tuple[list[list[int]], list[str]]]
 
 
 def load_graphs(path: Path) -> dict[str, tuple[list[list[int]], list[str]]]:
-    """Read ``generated_graphs_*.json`` (``{hash: [adjacency, labels]}``) into hash -> config."""
+    """Read ``generated_graphs_*.json`` (``{hash: [adjacency, labels]}``) into hash -> config.
+
+    Only valid entries are returned (see :func:`read_graphs` for the rejected ones and why).
+    """
+    return read_graphs(path)[0]
+
+
+def read_graphs(
+    path: Path,
+) -> tuple[dict[str, tuple[list[list[int]], list[str]]], dict[str, str]]:
+    """``(good, bad)``: hash -> (matrix, ops) for every entry that is a valid 7V cell whose NB101
+    hash equals its key, and hash -> reason for every other entry (swapped, invalid, wrong type).
+
+    Raises ``InvalidLogError`` only when the file as a whole is unreadable or not a JSON object.
+    """
     try:
         raw = json.loads(read_bytes(path).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise err("graphs", str(path), f"not a JSON file: {exc}") from exc
     if not isinstance(raw, dict):
         raise err("graphs", str(path), "must be a JSON object {hash: [adjacency, labels]}")
     out: dict[str, tuple[list[list[int]], list[str]]] = {}
+    bad: dict[str, str] = {}
     for key, value in raw.items():
-        if not (isinstance(value, list) and len(value) == 2):
-            raise err(f"graphs[{key}]", value, "must be [adjacency, labels]")
-        matrix, labels = value
         try:
-            ops = [_OP_NAMES_ALL[int(v)] for v in labels]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise err(f"graphs[{key}].labels", labels, "labels must be in {-2,-1,0,1,2}") from exc
-        out[key] = ([[int(x) for x in row] for row in matrix], ops)
-    return out
+            out[key] = _graph_entry(key, value)
+        except InvalidLogError as exc:
+            bad[key] = str(exc)
+    return out, bad
+
+
+def _graph_entry(key: str, value: Any) -> tuple[list[list[int]], list[str]]:
+    from eabench.errors import InvalidConfigError
+    from eabench.spaces.nb101 import Cell
+
+    if not (isinstance(value, list) and len(value) == 2):
+        raise err(f"graphs[{key}]", value, "must be [adjacency, labels]")
+    matrix, labels = value
+    if not (isinstance(labels, list) and all(_is_int(v) for v in labels)):
+        raise err(f"graphs[{key}].labels", labels, "must be a list of integers")
+    if not (
+        isinstance(matrix, list)
+        and len(matrix) == len(labels)
+        and all(isinstance(row, list) and len(row) == len(labels) for row in matrix)
+        and all(_is_int(x) and x in (0, 1) for row in matrix for x in row)
+    ):
+        raise err(f"graphs[{key}].adjacency", matrix, "must be a V x V list of 0/1 integers")
+    try:
+        ops = [_OP_NAMES_ALL[v] for v in labels]
+    except KeyError as exc:
+        raise err(f"graphs[{key}].labels", labels, "labels must be in {-2,-1,0,1,2}") from exc
+    try:
+        cell_hash = Cell(matrix, ops).hash()
+    except InvalidConfigError as exc:
+        raise err(f"graphs[{key}]", value, f"not a valid 7V cell: {exc}") from exc
+    if cell_hash != key:
+        raise err(f"graphs[{key}]", cell_hash, "the entry's NB101 hash must equal its key")
+    return [list(row) for row in matrix], ops
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_config_hash(config: Mapping[str, Any], arch_hash: str) -> None:
+    """The config stored for a run must hash to the run's NB101 hash."""
+    from eabench.errors import InvalidConfigError
+    from eabench.spaces.nb101 import Cell
+
+    try:
+        cell_hash = Cell.from_dict(config).hash()
+    except (InvalidConfigError, KeyError, TypeError, ValueError) as exc:
+        raise err("config", config, f"graphs entry is not a valid 7V cell: {exc}") from exc
+    if cell_hash != arch_hash:
+        raise err("config", cell_hash, f"graphs entry must hash to the run's hash {arch_hash}")
 
 
 def results_subspace(path: Path) -> str | None:
@@ -149,7 +208,11 @@ def _components(top: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_ecnas_results(
-    path: str | Path, graphs: GraphTable | None = None, *, rel_to: Path | None = None
+    path: str | Path,
+    graphs: GraphTable | None = None,
+    *,
+    rel_to: Path | None = None,
+    graph_errors: Mapping[str, str] | None = None,
 ) -> RunLog:
     """Convert one EC-NAS ``results.json`` into a validated :class:`RunLog`.
 
@@ -158,6 +221,8 @@ def read_ecnas_results(
         graphs: hash -> (matrix, ops); if None, looked up next to the data (and left out with a
             ``missing`` entry when not found).
         rel_to: recorded source paths are made relative to this folder when possible.
+        graph_errors: hash -> why its graphs-file entry was rejected (see :func:`read_graphs`);
+            the run is then kept without a config and its ``missing`` entry says why.
 
     Raises:
         InvalidLogError: any schema violation (names field, value and rule).
@@ -246,6 +311,8 @@ def read_ecnas_results(
             if key in ev:
                 extra[out_key] = get_number(ev, key, where, hi=hi)
         duration_s = (seg_stop - seg_start).total_seconds()
+        if i > 0:
+            check_ecnas_window(where, train_time - prev_time, duration_s)
         window_epoch = max(epochs - 1, 0)
         energy_j = (kwh - prev_kwh) * J_PER_KWH / ECNAS_PUE
         implied = max(1, math.floor(duration_s / POLL_PERIOD_S))
@@ -295,6 +362,17 @@ def read_ecnas_results(
 
     if prev_epochs != budget:
         raise err("evaluation_results", prev_epochs, f"last evaluation must be at epoch {budget}")
+    check_ecnas_totals(
+        total_kwh=total_kwh,
+        total_time_s=total_time_s,
+        wall_s=(run_stop - run_start).total_seconds(),
+        gpu_j=comps["gpu_energy_j"],
+        cpu_j=comps["cpu_energy_j"],
+        gpu_w=comps["gpu_power_w"],
+        cpu_w=comps["cpu_power_w"],
+        last_eval_kwh=prev_kwh,
+        pue=ECNAS_PUE,
+    )
     missing = [
         {"field": "train_loss/val_loss/test_loss", "reason": "results.json records no losses"},
         {"field": "eval_time_s", "reason": "evaluation passes are not timed separately"},
@@ -309,6 +387,10 @@ def read_ecnas_results(
     if arch_hash in graphs:
         matrix, ops = graphs[arch_hash]
         config = {"matrix": matrix, "ops": ops}
+        _check_config_hash(config, arch_hash)
+    elif graph_errors and arch_hash in graph_errors:
+        reason = f"graphs-file entry rejected: {graph_errors[arch_hash]}"
+        missing.append({"field": "config", "reason": reason})
     else:
         missing.append({"field": "config", "reason": f"{arch_hash} not in the graphs file"})
     source_path = path
