@@ -6,7 +6,8 @@ a surrogate evaluation. Two things keep that off the hot path:
 
 1. a bounded cache keyed by the validated, hashable config object (``Cell`` hashes its raw
    matrix and ops in about a microsecond): NAS algorithms revisit configs (evolution, local
-   search, successive halving); entries are evicted oldest-first;
+   search, successive halving); entries are evicted least recently used first, in O(1)
+   (``OrderedDict``), so a long-running process stays linear in the number of configs;
 2. an optional *accelerator* for spaces with a precomputed full-space table (7V:
    :class:`eabench.spaces.nb101.index.NB101Index`, from ``space.make_accelerator()``) that maps
    configs in canonical form to table rows,
@@ -18,12 +19,15 @@ a surrogate evaluation. Two things keep that off the hot path:
    ``SurrogateBenchmark`` then switches it on after 64 misses.)
 
 The cache lives on the benchmark instance (no global state) and never changes an answer: it only
-stores pure functions of the config.
+stores pure functions of the config. ``query_batch`` does not fill it for configs the accelerator
+resolves (:meth:`ConfigCache.batch_rows`): a batch of a million new configs then costs no
+per-config cache entries, and time and memory stay linear in the batch.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,7 +47,8 @@ class ConfigCache:
 
     Args:
         space: the search space (``validate``, ``encode``, ``plain_key``).
-        capacity: most configs kept (oldest evicted first); 0 disables caching.
+        capacity: most configs kept per table (least recently used evicted first); 0 disables
+            caching.
         accelerator: the space's :class:`~eabench.spaces.base.Accelerator`, or None.
         activate_after: number of cache misses after which the accelerator is built.
     """
@@ -60,12 +65,12 @@ class ConfigCache:
         self.accelerator = accelerator
         self.activate_after = activate_after
         # entry: [config id, feature row or None, accelerator row or -1]
-        self._entries: dict[Any, list[Any]] = {}
-        self._by_object: dict[int, tuple[Any, list[Any]]] = {}
-        self._by_row: dict[int, list[Any]] = {}
+        self._entries: OrderedDict[Any, list[Any]] = OrderedDict()
+        self._by_object: OrderedDict[int, tuple[Any, list[Any]]] = OrderedDict()
+        self._by_row: OrderedDict[int, list[Any]] = OrderedDict()
         self._misses = 0
-        self._validated: dict[Any, Any] = {}
-        self._config_of_row: dict[int, Any] = {}
+        self._validated: OrderedDict[Any, Any] = OrderedDict()
+        self._config_of_row: OrderedDict[int, Any] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -87,13 +92,35 @@ class ConfigCache:
             hit = by_object.get(id(cfg))
             if hit is not None and hit[0] is cfg:
                 out[i] = hit[1]
+                by_object.move_to_end(id(cfg))
             else:
                 pending.append(i)
         if pending:
             self._fill([cfgs[i] for i in pending], pending, out)
-            if len(by_object) > self.capacity:
+            cap = self.capacity
+            if len(by_object) > cap or len(self._by_row) > cap or len(self._entries) > cap:
                 self._evict()
         return out
+
+    def batch_rows(self, configs: Sequence[Any]) -> tuple[np.ndarray, list[str]] | None:
+        """Table rows and ids of raw (unvalidated) configs, or None without an accelerator.
+
+        Configs the accelerator recognises from their raw form (7V: ``Cell`` objects and strict
+        plain-JSON dicts in canonical vertex order, keyed in one pass and looked up with one
+        vectorised binary search) need no validation, hashing or cache entry; the others are
+        validated in order (so the first invalid config raises, as a loop of ``validate``
+        would) and resolved through the cache. Ids are formatted from the rows in one pass.
+        """
+        acc = self.accelerator
+        if acc is None or not self._accelerated(len(configs)):
+            return None
+        rows = acc.raw_rows(configs)
+        todo = np.flatnonzero(rows < 0)
+        if len(todo):
+            validate = self.validate
+            idx = todo.tolist()
+            rows[todo] = self.rows([validate(configs[i]) for i in idx])
+        return rows, acc.ids(rows)
 
     def _fill(self, todo: list[Any], where: list[int], out: list[Any]) -> None:
         """Entries of configs not seen as objects: by accelerator row, else by value."""
@@ -109,9 +136,12 @@ class ConfigCache:
                 if ent is None:
                     ent = self._by_row[row] = [None, None, row]
                     new_rows.append(j)
+                else:
+                    self._by_row.move_to_end(row)
             else:
                 try:
                     ent = self._entries[cfg]
+                    self._entries.move_to_end(cfg)
                 except (KeyError, TypeError):
                     ent = [None, None, -1]
                     slow.append(j)
@@ -131,9 +161,12 @@ class ConfigCache:
         self._misses += len(new_rows) + len(slow)
 
     def _evict(self) -> None:
+        """Drop the least recently used entries of every table beyond ``capacity`` (O(1) each;
+        ``del d[next(iter(d))]`` on a plain dict is O(size) after many deletions)."""
+        cap = self.capacity
         for table in (self._entries, self._by_object, self._by_row, self._config_of_row):
-            while len(table) > self.capacity:
-                del table[next(iter(table))]
+            while len(table) > cap:
+                table.popitem(last=False)
 
     def validate(self, config: Any) -> Any:
         """``space.validate(config)``, memoised for plain-dict configs (JSON callers).
@@ -155,17 +188,19 @@ class ConfigCache:
             return self.space.validate(config)
         hit = self._validated.get(key)
         if hit is not None:
+            self._validated.move_to_end(key)
             return hit
         cfg = self.space.validate(config)
         self._validated[key] = cfg
         while len(self._validated) > self.capacity:
-            del self._validated[next(iter(self._validated))]
+            self._validated.popitem(last=False)
         return cfg
 
     def _row_config(self, row: int, config: Any) -> Any:
         """The config object of table ``row`` (from the plain dict ``config``), registered."""
         cfg = self._config_of_row.get(row)
         if cfg is not None:
+            self._config_of_row.move_to_end(row)
             return cfg
         acc = self.accelerator
         assert acc is not None  # validate() calls this only with a built accelerator
@@ -176,7 +211,7 @@ class ConfigCache:
             self._misses += 1
         self._by_object[id(cfg)] = (cfg, ent)
         self._config_of_row[row] = cfg
-        if len(self._by_object) > self.capacity:
+        if len(self._by_object) > self.capacity or len(self._config_of_row) > self.capacity:
             self._evict()
         return cfg
 
@@ -185,6 +220,20 @@ class ConfigCache:
         hit = self._by_object.get(id(cfg))
         if hit is not None and hit[0] is cfg:
             return str(hit[1][0])
+        acc = self.accelerator
+        if acc is not None and acc.built and self.capacity:  # the single-query hot path
+            row = acc.row_of(cfg)
+            if row >= 0:
+                ent = self._by_row.get(row)
+                if ent is None:
+                    ent = self._by_row[row] = [acc.id_of_row(row), None, row]
+                    self._misses += 1
+                else:
+                    self._by_row.move_to_end(row)
+                self._by_object[id(cfg)] = (cfg, ent)
+                if len(self._by_object) > self.capacity or len(self._by_row) > self.capacity:
+                    self._evict()
+                return str(ent[0])
         return str(self.entries((cfg,))[0][0])
 
     def config_ids(self, cfgs: Sequence[Any]) -> list[str]:

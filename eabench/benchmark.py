@@ -200,6 +200,7 @@ class Benchmark(ABC):
         )
         self._energy_flags: dict[int, dict[str, frozenset[str]]] = {}
         self._grids: dict[int, tuple[np.ndarray, frozenset[str]]] = {}
+        self._flag_memo: dict[Any, tuple[frozenset[str], dict[str, frozenset[str]]]] = {}
         self._cache = ConfigCache(space, accelerator=space.make_accelerator())
         self._answers: OrderedDict[tuple[str, int], QueryResult] = OrderedDict()
         self.answer_cache_size = 4096
@@ -324,10 +325,8 @@ class Benchmark(ABC):
             return answer
         pred = self._predict_batch((cfg,), (cid,), grid)
         c = pred.curves
-        extra = self._meter_epoch_flags(t)
-        flags = self._result_base_flags | fid_flags | pred.flags[0] | extra[self.primary_meter]
-        if c.clipped is not None and c.clipped[0]:
-            flags = flags | {CLIPPED}
+        clipped = c.clipped is not None and bool(c.clipped[0])
+        flags, meter_flags = self._single_flags(t, fid_flags, pred.flags[0], clipped)
         energy_rows = {m: c.energy_j[m][0] for m in self.meters}
         train_time = c.train_time_s[0]
         time_s = float(train_time[-1])
@@ -349,9 +348,7 @@ class Benchmark(ABC):
                 energy_j=e,
                 per_epoch_j=e / t,
                 provenance=self.meters[m],
-                flags=self._meter_flags[m]
-                | (flags - self._result_base_flags - extra[self.primary_meter])
-                | extra[m],
+                flags=meter_flags[m],
                 std_j=None if s is None else float(s[0, -1]),
             )
         energy = float(primary[-1])
@@ -362,7 +359,6 @@ class Benchmark(ABC):
                 energy * (1.0 - cal.delta_on) + cal.p_off_lo_w * time_s,
                 energy * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s,
             )
-            flags = flags | {HOLISTIC_CALIBRATED}
         answer = QueryResult(
             config_id=cid,
             epochs=t,
@@ -383,6 +379,26 @@ class Benchmark(ABC):
             while len(self._answers) > self.answer_cache_size:  # least recently used, O(1)
                 self._answers.popitem(last=False)
         return answer
+
+    def _single_flags(
+        self, t: int, fid_flags: frozenset[str], pred_flags: frozenset[str], clipped: bool
+    ) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+        """Flags of one answer and of its per-meter estimates (few distinct sets: memoised)."""
+        key = (t, fid_flags, pred_flags, clipped)
+        hit = self._flag_memo.get(key)
+        if hit is not None:
+            return hit
+        extra = self._meter_epoch_flags(t)
+        flags = self._result_base_flags | fid_flags | pred_flags | extra[self.primary_meter]
+        if clipped:
+            flags = flags | {CLIPPED}
+        own = flags - self._result_base_flags - extra[self.primary_meter]
+        meter_flags = {m: self._meter_flags[m] | own | extra[m] for m in self.meters}
+        if self.calibration is not None:
+            flags = flags | {HOLISTIC_CALIBRATED}
+        if len(self._flag_memo) < 1024:
+            self._flag_memo[key] = (flags, meter_flags)
+        return flags, meter_flags
 
     def query_batch(self, configs: Sequence[Any], epochs: int) -> BatchResult:
         """``query`` for many configs at one epoch count, as a struct of ``(n,)`` arrays.

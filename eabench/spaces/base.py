@@ -52,6 +52,15 @@ class Accelerator(Protocol):
         """Table rows of validated configs (-1: unknown, take the exact slow path)."""
         ...
 
+    def row_of(self, config: Any) -> int:
+        """Table row of one validated config, or -1 (the scalar :meth:`rows`)."""
+        ...
+
+    def raw_rows(self, configs: Sequence[Any]) -> np.ndarray:
+        """Table rows of unvalidated configs whose raw form is known to be a valid table row
+        (-1 for all others, which the caller validates)."""
+        ...
+
     def rows_of_ids(self, ids: Sequence[str]) -> np.ndarray:
         """Table rows of config ids."""
         ...

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eabench._decoded import decoded_arrays
 from eabench.errors import ArtifactError
 
 __all__ = ["SPACE_OUTPUTS_FILE", "read_space_outputs"]
@@ -34,13 +35,36 @@ SPACE_OUTPUTS_FILE = "space_outputs.npz"
 def read_space_outputs(path: Path, n_columns: int, hashes_sha256: str | None = None) -> np.ndarray:
     """The ``(n, n_columns)`` float32 table (read-only); checks the space check value.
 
+    Decoded once per machine and memory-mapped from the user cache afterwards
+    (:func:`eabench._decoded.decoded_arrays`): a new process reads only the rows it asks for.
+
     Raises:
         ArtifactError: unreadable file, wrong shape or dtype, or another space order.
     """
+    got = decoded_arrays(
+        Path(path),
+        "space-outputs",
+        ("table", "hashes_sha256"),
+        lambda: _decode(path, n_columns),
+    )
+    table, digest = got["table"], str(got["hashes_sha256"])
+    if table.ndim != 2 or table.shape[1] != n_columns or table.dtype != np.dtype("<f4"):
+        raise ArtifactError.for_field(
+            SPACE_OUTPUTS_FILE, table.shape, f"must decode to a float32 (n, {n_columns}) table"
+        )
+    if hashes_sha256 is not None and digest != hashes_sha256:
+        raise ArtifactError.for_field(
+            "hashes_sha256", digest, f"must equal the space cache's {hashes_sha256}"
+        )
+    return table
+
+
+def _decode(path: Path, n_columns: int) -> dict[str, np.ndarray]:
+    """The float32 table and check value from the npz's byte planes (see the module docs)."""
     try:
         with np.load(path, allow_pickle=False) as z:
             planes = z["outputs_f32_byteplanes"]
-            digest = str(z["hashes_sha256"])
+            digest = z["hashes_sha256"]
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError.for_field(SPACE_OUTPUTS_FILE, str(path), f"unreadable ({exc})") from exc
     if planes.ndim != 3 or planes.shape[:2] != (4, n_columns) or planes.dtype != np.uint8:
@@ -51,9 +75,4 @@ def read_space_outputs(path: Path, n_columns: int, hashes_sha256: str | None = N
         )
     n = planes.shape[2]
     table = np.ascontiguousarray(planes.transpose(2, 1, 0)).view("<f4").reshape(n, -1)
-    if hashes_sha256 is not None and digest != hashes_sha256:
-        raise ArtifactError.for_field(
-            "hashes_sha256", digest, f"must equal the space cache's {hashes_sha256}"
-        )
-    table.setflags(write=False)
-    return table
+    return {"table": table, "hashes_sha256": np.asarray(str(digest))}

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eabench._decoded import decoded_arrays
 from eabench.errors import DatasetError, InvalidConfigError
 from eabench.spaces.nb101.cell import MAX_VERTICES, Cell
 from eabench.spaces.nb101.enumeration import cell_from_padded, enumerate_padded
@@ -192,13 +193,19 @@ def load_space(path: Path | None = None) -> SpaceData:
         DatasetError: if the file is missing or malformed.
     """
     p = SPACE_CACHE_PATH if path is None else Path(path)
-    try:
+    names = ("format_version", "adjacency_bits", "labels", "hash_hi", "hash_lo", "hashes_sha256")
+
+    def decode() -> dict[str, np.ndarray]:
         with np.load(p, allow_pickle=False) as z:
-            version = int(z["format_version"])
-            bits = z["adjacency_bits"]
-            labels = z["labels"]
-            hi, lo = z["hash_hi"], z["hash_lo"]
-            digest = str(z["hashes_sha256"])
+            return {k: z[k] for k in names}
+
+    try:  # decoded once per machine, then memory-mapped (eabench._decoded)
+        z = decoded_arrays(p, "nb101-space", names, decode)
+        version = int(z["format_version"])
+        bits = z["adjacency_bits"]
+        labels = z["labels"]
+        hi, lo = z["hash_hi"], z["hash_lo"]
+        digest = str(z["hashes_sha256"])
     except (OSError, KeyError, ValueError) as exc:
         raise DatasetError.for_field(
             "path", str(p), f"not a readable NB101 space cache ({exc})"
@@ -210,6 +217,4 @@ def load_space(path: Path | None = None) -> SpaceData:
         raise DatasetError.for_field("labels", labels.shape, "shapes of the cache do not agree")
     if not (hi.shape == lo.shape == (n,)):
         raise DatasetError.for_field("hash_hi", hi.shape, "shapes of the cache do not agree")
-    for arr in (bits, labels, hi, lo):
-        arr.setflags(write=False)
     return SpaceData(bits, labels, hi, lo, digest, p)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -139,6 +138,8 @@ def enumerate_padded(
     else:
         bounds = np.linspace(0, len(all_m), 8 * processes + 1).astype(int)
         parts = [(all_m[a:b], all_l[a:b]) for a, b in itertools.pairwise(bounds)]
+        from concurrent.futures import ProcessPoolExecutor  # lazy: not on the query path
+
         with ProcessPoolExecutor(max_workers=processes) as pool:
             hashes = [h for part in pool.map(hash_padded, *zip(*parts, strict=True)) for h in part]
     harr = np.array(hashes, dtype="<U32")

@@ -71,7 +71,20 @@ def _ops_codes() -> dict[tuple[str, ...], int]:
     return out
 
 
+def _strict_rows() -> dict[int, tuple[dict[tuple[int, ...], int], ...]]:
+    """Per V, per vertex a: the rows of a valid V-vertex matrix (length V, zero on and below
+    the diagonal, 0/1) -> their adjacency bits; any other row is missing (for plain_key)."""
+    out = {}
+    for v in range(2, _N + 1):
+        out[v] = tuple(
+            {r: b for r, b in _ROW_BITS[a].items() if len(r) == v and not any(r[: a + 1])}
+            for a in range(v)
+        )
+    return out
+
+
 _ROW_BITS = _row_bits()
+_STRICT_ROWS = _strict_rows()
 _OPS_CODE = _ops_codes()
 
 
@@ -85,6 +98,10 @@ def cell_key(cell: Cell) -> int:
 
 _STR = frozenset({str})
 _INT = frozenset({int})
+_LIST = frozenset({list})
+_chain = itertools.chain.from_iterable
+_HEX_PAIRS = np.frombuffer("".join(f"{b:02x}" for b in range(256)).encode("ascii"), dtype=np.uint16)
+"""Byte -> its two lowercase hex digits (as the uint16 of their ASCII bytes)."""
 
 
 def plain_key(config: Any) -> int:
@@ -102,23 +119,29 @@ def plain_key(config: Any) -> int:
     ops = config.get("ops")
     if type(m) is not list or type(ops) is not list:
         return -1
-    n = len(m)
+    tables = _STRICT_ROWS.get(len(m))
     # exact types first: no comparison or truth test runs on anything but str / int
-    if not 2 <= n <= _N or len(ops) != n or set(map(type, ops)) != _STR:
+    if tables is None or len(ops) != len(m) or set(map(type, ops)) != _STR:
         return -1
     key = _OPS_CODE.get(tuple(ops), -1)  # valid op tuples only (input first, output last)
-    if key < 0:
+    if key < 0 or set(map(type, m)) != _LIST or set(map(type, _chain(m))) != _INT:
         return -1
-    for a, row in enumerate(m):
-        if type(row) is not list or len(row) != n or set(map(type, row)) != _INT:
-            return -1
-        if any(row[: a + 1]):  # an edge on or below the diagonal
-            return -1
-        bits = _ROW_BITS[a].get(tuple(row))  # None unless every entry is 0 or 1
+    for table, row in zip(tables, m, strict=True):
+        bits = table.get(tuple(row))  # None unless 0/1, of length V, zero up to the diagonal
         if bits is None:
             return -1
         key |= bits
     return key
+
+
+def _raw_key(config: Any) -> int:
+    """:func:`cell_key` of a ``Cell``, :func:`plain_key` of anything else (-1: not keyable)."""
+    if isinstance(config, Cell):  # cell_key, inlined (the batch hot loop)
+        key = _OPS_CODE[config._ops]
+        for row, table in zip(config._matrix, _ROW_BITS, strict=False):
+            key |= table[row]
+        return key
+    return plain_key(config)
 
 
 def data_keys(matrices: np.ndarray, labels: np.ndarray, chunk: int = 16384) -> np.ndarray:
@@ -238,6 +261,36 @@ class NB101Index:
         hit = self._keys[pos] == q
         return np.where(hit, self._order[pos], -1)
 
+    def row_of(self, cell: Cell) -> int:
+        """Cache row of one validated cell, or -1 (scalar path of :meth:`rows`)."""
+        self.build()
+        assert self._keys is not None
+        assert self._order is not None
+        k = cell_key(cell)
+        i = int(self._keys.searchsorted(k))
+        if i < len(self._keys) and int(self._keys[i]) == k:
+            return int(self._order[i])
+        return -1
+
+    def raw_rows(self, configs: Sequence[Any]) -> np.ndarray:
+        """Cache rows of unvalidated configs, -1 where the raw form is not a canonical row.
+
+        A ``Cell`` (valid by construction) is keyed by :func:`cell_key`, a strict plain-JSON
+        dict by :func:`plain_key` (a found key means the dict *is* that canonical cell, see
+        :meth:`plain_row`); anything else gets -1 and is validated by the caller. One Python
+        pass builds the keys, one vectorised binary search finds them.
+        """
+        self.build()
+        assert self._keys is not None
+        assert self._order is not None
+        n = len(configs)
+        q = np.fromiter(map(_raw_key, configs), dtype=np.int64, count=n)
+        keys = self._keys
+        pos = np.searchsorted(keys, q)
+        np.minimum(pos, len(keys) - 1, out=pos)
+        hit = (keys[pos] == q) & (q >= 0)
+        return np.where(hit, self._order[pos], -1)
+
     def plain_row(self, config: Any) -> int:
         """Cache row of a strict plain-JSON cell dict in canonical form (:func:`plain_key`),
         else -1 (the caller validates it as a ``Cell``)."""
@@ -263,11 +316,22 @@ class NB101Index:
         return f"{int(data.hash_hi[row]):016x}{int(data.hash_lo[row]):016x}"
 
     def ids(self, rows: np.ndarray) -> list[str]:
-        """NB101 hashes (config ids) of cache rows."""
+        """NB101 hashes (config ids) of cache rows (hex digits formatted in numpy)."""
         data = self.space.data
-        hi = data.hash_hi[rows].tolist()
-        lo = data.hash_lo[rows].tolist()
-        return [f"{h:016x}{low:016x}" for h, low in zip(hi, lo, strict=True)]
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) < 64:
+            hi = data.hash_hi[rows].tolist()
+            lo = data.hash_lo[rows].tolist()
+            return [f"{h:016x}{low:016x}" for h, low in zip(hi, lo, strict=True)]
+        out: list[str] = []
+        for s in range(0, len(rows), 65536):  # chunks keep the temporaries small
+            r = rows[s : s + 65536]
+            raw = np.empty((len(r), 2), dtype=">u8")  # big-endian: bytes in hex-digit order
+            raw[:, 0] = data.hash_hi[r]
+            raw[:, 1] = data.hash_lo[r]
+            digits = _HEX_PAIRS[raw.view(np.uint8).reshape(len(r), 16)]
+            out += digits.view("S32").reshape(-1).astype("U32").tolist()
+        return out
 
     def features(self, rows: np.ndarray) -> np.ndarray:
         """``(n, 45)`` float64 features of cache rows (equal to ``space.encode``)."""
