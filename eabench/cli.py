@@ -57,6 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EabenchError as exc:
         print(f"eabench: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `eabench query ... | head`: the reader left; end quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail
+        return 0
     return status
 
 

@@ -13,6 +13,16 @@ evaluation an optimiser makes, honouring the benchmark's fidelity semantics
 
 The ledger is an explicit object (not hidden state on the benchmark); records are append-only and
 exportable (JSON lines or CSV).
+
+De-duplication (``dedupe=True``, off by default): an optimiser that re-proposes a (config,
+epochs) pair it already evaluated would, on real hardware, look the result up instead of
+training again, so the repeat is recorded with ``duplicate=True`` and charged nothing, under
+either semantics. Without it, a schedule repeat pays in full (a retraining) and a prefix repeat
+is free only through ``resume``.
+
+Energy budget (``energy_budget_j=``, e.g. ``3.6e6`` for 1 kWh): a stopping rule. The evaluation
+that crosses the budget is still charged (it ran); after it :attr:`CostLedger.exhausted` is True
+and :meth:`CostLedger.evaluate` raises ``BudgetExhaustedError``.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from eabench.errors import InvalidArgumentError
+from eabench.errors import BudgetExhaustedError, InvalidArgumentError
 from eabench.results import QueryResult
 
 __all__ = ["CostLedger", "LedgerRecord"]
@@ -45,6 +55,8 @@ class LedgerRecord:
         total_energy_j: ledger total after this record (J).
         total_time_s: ledger total after this record (s).
         val_accuracy: the validation accuracy the optimiser saw.
+        duplicate: the (config, epochs) pair was evaluated before and ``dedupe`` was on, so
+            nothing was charged.
     """
 
     index: int
@@ -57,6 +69,7 @@ class LedgerRecord:
     total_energy_j: float
     total_time_s: float
     val_accuracy: float
+    duplicate: bool = False
 
 
 class CostLedger:
@@ -64,12 +77,24 @@ class CostLedger:
 
     Args:
         bench: a ``Benchmark`` (anything with ``query`` and ``fidelity``).
+        dedupe: charge nothing for a (config, epochs) pair already evaluated (module docs).
+        energy_budget_j: stop (raise ``BudgetExhaustedError``) once this much energy (J,
+            primary meter) was charged; None = no budget.
     """
 
-    def __init__(self, bench: Any) -> None:
+    def __init__(
+        self, bench: Any, *, dedupe: bool = False, energy_budget_j: float | None = None
+    ) -> None:
+        if energy_budget_j is not None and not energy_budget_j > 0:
+            raise InvalidArgumentError.for_field(
+                "energy_budget_j", energy_budget_j, "must be a positive number of joules"
+            )
         self.bench = bench
+        self.dedupe = dedupe
+        self.energy_budget_j = None if energy_budget_j is None else float(energy_budget_j)
         self._records: list[LedgerRecord] = []
         self._trained: dict[str, tuple[int, float, float]] = {}
+        self._seen: set[tuple[str, int]] = set()
 
     # ------------------------------------------------------------------ charging
     def evaluate(self, config: Any, epochs: int, *, resume: bool = True) -> QueryResult:
@@ -81,12 +106,22 @@ class CostLedger:
             resume: prefix fidelities only: continue from the longest run of this config seen
                 so far (True) or retrain from scratch (False). Ignored for schedules.
         """
+        if self.exhausted:
+            raise BudgetExhaustedError.for_field(
+                "energy_budget_j",
+                self.energy_budget_j,
+                f"spent {self.total_energy_j:.6g} J in {self.n_evaluations} evaluations; "
+                "no further evaluation is allowed",
+            )
         res: QueryResult = self.bench.query(config, epochs)
         prefix = self.bench.fidelity.semantics == "prefix"
+        key = (res.config_id, res.epochs)
+        duplicate = self.dedupe and key in self._seen
+        self._seen.add(key)
         t0, e0, s0 = 0, 0.0, 0.0
         if prefix and resume and res.config_id in self._trained:
             t0, e0, s0 = self._trained[res.config_id]
-        if t0 >= res.epochs:
+        if duplicate or t0 >= res.epochs:
             charged_epochs, energy, time_s = 0, 0.0, 0.0
         else:
             charged_epochs = res.epochs - t0
@@ -106,6 +141,7 @@ class CostLedger:
                 total_energy_j=self.total_energy_j + energy,
                 total_time_s=self.total_time_s + time_s,
                 val_accuracy=res.val_accuracy,
+                duplicate=duplicate,
             )
         )
         return res
@@ -127,6 +163,23 @@ class CostLedger:
         return self._records[-1].total_time_s if self._records else 0.0
 
     @property
+    def remaining_energy_j(self) -> float | None:
+        """Energy left in the budget (J; may be negative after the crossing), or None."""
+        if self.energy_budget_j is None:
+            return None
+        return self.energy_budget_j - self.total_energy_j
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the energy charged reached ``energy_budget_j`` (never without a budget)."""
+        return self.energy_budget_j is not None and self.total_energy_j >= self.energy_budget_j
+
+    @property
+    def n_duplicates(self) -> int:
+        """Evaluations charged nothing as duplicates (``dedupe=True``)."""
+        return sum(r.duplicate for r in self._records)
+
+    @property
     def n_evaluations(self) -> int:
         """Number of evaluations made."""
         return len(self._records)
@@ -146,6 +199,10 @@ class CostLedger:
             "total_time_s": self.total_time_s,
             "full_evaluation_equivalents": self.full_evaluation_equivalents,
             "fidelity_semantics": self.bench.fidelity.semantics,
+            "dedupe": self.dedupe,
+            "n_duplicates": self.n_duplicates,
+            "energy_budget_j": self.energy_budget_j,
+            "exhausted": self.exhausted,
         }
 
     # ------------------------------------------------------------------ export

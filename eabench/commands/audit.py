@@ -8,7 +8,9 @@ Matplotlib (Agg backend) is imported only when the figures are drawn.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +105,15 @@ def run(args: argparse.Namespace) -> int:
     report = run_audit(data)
     formats = ("md", "html") if args.format == "both" else (args.format,)
     title = args.title or f"eabench audit: {args.input.name}"
-    written = write_report(
-        data, report, args.out, formats=formats, title=title, figures=not args.no_figures
-    )
+    figures = not args.no_figures
+    if figures and importlib.util.find_spec("matplotlib") is None:
+        print(
+            "eabench audit: note: matplotlib is not installed, so the report has no figures "
+            "(pip install 'eabench[plot]' to draw them; --no-figures silences this note)",
+            file=sys.stderr,
+        )
+        figures = False
+    written = write_report(data, report, args.out, formats=formats, title=title, figures=figures)
     if args.json:
         print(
             json.dumps(

@@ -22,14 +22,18 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Download, verify every file's sha256, print where it is; exit status 0."""
     from eabench import hub, registry
-    from eabench.errors import UnknownBenchmarkError
+    from eabench.errors import InvalidArgumentError
 
     spec = registry.get_spec(args.name)
     revision = args.revision or spec.hub_revision
-    if revision is None:
-        raise UnknownBenchmarkError(
-            f"{spec.name}: no published revision is pinned in this eabench release; pass "
-            f"--revision COMMIT of {spec.hub_repo}. Otherwise: {spec.how_to_get}"
+    if revision is None:  # a known benchmark: the missing piece is the revision, not the name
+        raise InvalidArgumentError(
+            f"--revision = None: {spec.name} is known but no published revision is pinned in "
+            f"this eabench release; pass --revision COMMIT of {spec.hub_repo}. "
+            f"Otherwise: {spec.how_to_get}",
+            field="revision",
+            value=None,
+            rule="required: no pinned revision",
         )
     folder, commit = hub.fetch(
         spec.hub_repo, revision, name=spec.name, cache_dir=args.cache_dir, offline=False

@@ -135,7 +135,13 @@ def run(args: argparse.Namespace) -> int:
         offline=args.offline,
     )
     if args.describe:
-        print(json.dumps(bench.describe(), indent=2, default=str))
+        facts = bench.describe()
+        if args.json:
+            print(json.dumps(facts, indent=2, default=str))
+        else:
+            for key, value in facts.items():
+                shown = json.dumps(value, default=str) if isinstance(value, (dict, list)) else value
+                print(f"{key:<14} {shown}")
         return 0
     config = _config(args)
     epochs = bench.fidelity.max_epochs if args.epochs is None else args.epochs

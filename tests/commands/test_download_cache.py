@@ -52,3 +52,4 @@ def test_download_without_pinned_revision_says_what_to_do(
     err = capsys.readouterr().err
     assert "--revision" in err
     assert "eabench train" in err
+    assert "InvalidArgumentError" in err  # the benchmark is known: not UnknownBenchmarkError

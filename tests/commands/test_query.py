@@ -59,10 +59,14 @@ def test_batch_from_file_and_describe(
     out: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert len(out["val_accuracy"]) == 2
     assert out["val_accuracy"][0] == out["val_accuracy"][1]
-    assert main(["query", "nb101-7v", "--describe"]) == 0
+    assert main(["query", "nb101-7v", "--describe", "--json"]) == 0
     facts = json.loads(capsys.readouterr().out)
     assert facts["fidelity"]["semantics"] == "schedule"
     assert facts["metrics"]["energy_j"]["unit"] == "J"
+    assert main(["query", "nb101-7v", "--describe"]) == 0  # without --json: one line a fact
+    text = capsys.readouterr().out
+    assert text.startswith("name           nb101-7v")
+    assert '"semantics": "schedule"' in text
 
 
 def test_errors_are_one_line_and_exit_2(embedded: Path, capsys: pytest.CaptureFixture[str]) -> None:
