@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from eabench.loading import from_artifact
+from eabench.results import Fidelity
+from eabench.spaces.nb101 import NB101Space
+from tests.fakes import PrefixSpace, load_fake, write_fake_artifact
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,3 +55,25 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+LEDGER_CELL = {
+    "matrix": [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]],
+    "ops": ["input", "conv3x3-bn-relu", "maxpool3x3", "output"],
+}
+"""A small valid 7V cell for ledger tests."""
+
+
+@pytest.fixture
+def schedule_bench(tmp_path: Path) -> Any:
+    """A 7V-schedule benchmark on the fake artifact kind (tests/fakes.py)."""
+    folder = write_fake_artifact(tmp_path / "s", n_features=len(NB101Space().feature_names()))
+    return from_artifact(folder, loader=load_fake)
+
+
+@pytest.fixture
+def prefix_bench(tmp_path: Path) -> Any:
+    """A prefix-fidelity benchmark (PrefixSpace) on the fake artifact kind."""
+    folder = write_fake_artifact(tmp_path / "p", n_features=2, space="prefix-test", max_epochs=200)
+    fid = Fidelity("epochs", "prefix", 1, 200, (), "max_epochs")
+    return from_artifact(folder, loader=load_fake, space=PrefixSpace(), fidelity=fid)

@@ -9,28 +9,9 @@ import pytest
 
 from eabench.errors import BudgetExhaustedError, InvalidArgumentError
 from eabench.ledger import CostLedger
-from eabench.loading import from_artifact
-from eabench.results import Fidelity
-from eabench.spaces.nb101 import NB101Space
-from tests.fakes import PrefixSpace, load_fake, write_fake_artifact
+from tests.conftest import LEDGER_CELL
 
-CELL = {
-    "matrix": [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0]],
-    "ops": ["input", "conv3x3-bn-relu", "maxpool3x3", "output"],
-}
-
-
-@pytest.fixture
-def schedule_bench(tmp_path: Path) -> Any:
-    folder = write_fake_artifact(tmp_path / "s", n_features=len(NB101Space().feature_names()))
-    return from_artifact(folder, loader=load_fake)
-
-
-@pytest.fixture
-def prefix_bench(tmp_path: Path) -> Any:
-    folder = write_fake_artifact(tmp_path / "p", n_features=2, space="prefix-test", max_epochs=200)
-    fid = Fidelity("epochs", "prefix", 1, 200, (), "max_epochs")
-    return from_artifact(folder, loader=load_fake, space=PrefixSpace(), fidelity=fid)
+CELL = LEDGER_CELL
 
 
 def test_schedule_dedupe_charges_a_repeat_nothing(schedule_bench: Any) -> None:
