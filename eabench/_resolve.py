@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from eabench.errors import validate_each
 from eabench.spaces.base import Accelerator, SearchSpace
 
 __all__ = ["ConfigCache"]
@@ -117,9 +118,7 @@ class ConfigCache:
         rows = acc.raw_rows(configs)
         todo = np.flatnonzero(rows < 0)
         if len(todo):
-            validate = self.validate
-            idx = todo.tolist()
-            rows[todo] = self.rows([validate(configs[i]) for i in idx])
+            rows[todo] = self.rows(validate_each(self.validate, configs, todo.tolist()))
         return rows, acc.ids(rows)
 
     def _fill(self, todo: list[Any], where: list[int], out: list[Any]) -> None:

@@ -25,7 +25,13 @@ import numpy as np
 
 from eabench._resolve import ConfigCache
 from eabench.card import BenchmarkCard, Calibration, standard_metrics
-from eabench.errors import FidelityError, InvalidArgumentError
+from eabench.errors import (
+    EabenchError,
+    FidelityError,
+    InvalidArgumentError,
+    at_index,
+    validate_each,
+)
 from eabench.results import (
     CLIPPED,
     ENERGY_EXTRAPOLATED,
@@ -421,11 +427,13 @@ class Benchmark(ABC):
             pred = self._predict_rows_chunked(rows, grid)
             n = len(rows)
         else:
-            validate = self._cache.validate
-            cfgs = [validate(c) for c in configs]
+            cfgs = validate_each(self._cache.validate, configs)
             if self.fidelity.semantics == "prefix":
-                for cfg in cfgs:
-                    self._check_prefix(cfg, t)
+                for i, cfg in enumerate(cfgs):
+                    try:
+                        self._check_prefix(cfg, t)
+                    except EabenchError as exc:
+                        raise at_index(exc, i) from exc
             ids = tuple(self._cache.config_ids(cfgs))
             # the whole grid, as query() does: CLIPPED and the table kind's fills look at every
             # point

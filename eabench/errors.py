@@ -30,6 +30,8 @@ __all__ = [
     "NotCachedError",
     "UnknownBenchmarkError",
     "UnknownFormatError",
+    "at_index",
+    "validate_each",
 ]
 
 
@@ -126,3 +128,23 @@ class HubError(EabenchError, RuntimeError):
 
 class NotCachedError(HubError):
     """Offline mode is on and the requested artifact is not in the local cache."""
+
+
+def at_index(exc: EabenchError, index: int) -> EabenchError:
+    """A copy of ``exc`` (same class, field, value and rule) whose message starts with
+    ``configs[index]:`` and whose ``index`` attribute names the offending element of a batch."""
+    new = type(exc)(f"configs[{index}]: {exc}", field=exc.field, value=exc.value, rule=exc.rule)
+    new.index = index  # type: ignore[attr-defined]
+    return new
+
+
+def validate_each(validate: Any, configs: Any, indices: Any = None) -> list[Any]:
+    """``[validate(configs[i]) for i in indices]`` (all by default); an ``EabenchError`` of
+    element ``i`` is re-raised by :func:`at_index` so batch callers learn which config failed."""
+    out = []
+    for i in range(len(configs)) if indices is None else indices:
+        try:
+            out.append(validate(configs[i]))
+        except EabenchError as exc:
+            raise at_index(exc, i) from exc
+    return out

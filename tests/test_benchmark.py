@@ -410,3 +410,15 @@ def test_query_batch_in_chunks_gives_the_same_answers(bench: Any, cells: Any) ->
     np.testing.assert_allclose(
         parts.uncertainty["energy_j_std"], whole.uncertainty["energy_j_std"], rtol=1e-12
     )
+
+
+def test_batch_errors_name_the_index_of_the_bad_config() -> None:
+    bench = eabench.load("nb101-7v")
+    good = bench.space.sample(seed=0)
+    bad = {"matrix": [[0, 1], [0, 0]], "ops": ["input", "conv9x9"]}
+    with pytest.raises(InvalidConfigError, match=r"^configs\[2\]: ") as info:
+        bench.query_batch([good, good.to_dict(), bad], 108)
+    assert info.value.index == 2  # type: ignore[attr-defined]
+    bench.prepare()  # the accelerated (row) path names it too
+    with pytest.raises(InvalidConfigError, match=r"^configs\[1\]: "):
+        bench.query_batch([good, bad, good], 108)

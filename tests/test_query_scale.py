@@ -141,7 +141,7 @@ def test_batch_by_row_raises_the_first_invalid_config(cells: list[Cell]) -> None
         bench.query_batch([*cells[:100], bad, 42], 108)
     with pytest.raises(InvalidConfigError) as want:
         bench.space.validate(bad)
-    assert str(got.value) == str(want.value)
+    assert str(got.value) == f"configs[100]: {want.value}"  # the first bad one, by index
 
 
 def test_decoded_arrays_are_cached_mapped_and_equal(
