@@ -47,6 +47,7 @@ from eabench.results import (
     Provenance,
     QueryResult,
 )
+from eabench.sampling import SAMPLED, check_seed, sample_curves
 from eabench.spaces.base import SearchSpace
 from eabench.surrogates.base import CurvePrediction
 
@@ -144,6 +145,18 @@ def _batch_flags(
             got = memo[(f, cl)] = common | f | {CLIPPED} if cl else common | f
         flag_list.append(got)
     return tuple(flag_list)
+
+
+def _sampled(pred: Prediction, ids: Sequence[str], seed: int) -> Prediction:
+    """``pred`` as a seeded draw (``eabench.sampling``), every answer flagged ``SAMPLED``."""
+    return Prediction(
+        curves=sample_curves(pred.curves, ids, seed),
+        flags=tuple(f | _SAMPLED for f in pred.flags),
+        uncertainty=pred.uncertainty,
+    )
+
+
+_SAMPLED = frozenset({SAMPLED})
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -307,12 +320,15 @@ class Benchmark(ABC):
             )
 
     # ------------------------------------------------------------------ public API
-    def query(self, config: Any, epochs: int) -> QueryResult:
+    def query(self, config: Any, epochs: int, seed: int | None = None) -> QueryResult:
         """The curve, accuracy, time and per-meter energy of ``config`` trained ``epochs`` epochs.
 
         Args:
             config: a config object of ``bench.space`` or its plain-dict form.
             epochs: epoch count, in ``[fidelity.min_epochs, fidelity.max_epochs]``.
+            seed: None for the mean answer; an int for a reproducible draw from the predictive
+                distribution, as one training run might give (``eabench.sampling``; flagged
+                ``SAMPLED``).
 
         Raises:
             InvalidConfigError: the config is not in the space.
@@ -320,16 +336,20 @@ class Benchmark(ABC):
                 own run length).
         """
         grid, fid_flags = self._grid(epochs)
+        seed = check_seed(seed)
         cfg = self._cache.validate(config)
         t = int(grid[-1])
         if self.fidelity.semantics == "prefix":
             self._check_prefix(cfg, t)
         cid = self._cache.config_id(cfg)
-        answer = self._answers.get((cid, t))
+        key: tuple[Any, ...] = (cid, t) if seed is None else (cid, t, seed)
+        answer = self._answers.get(key)
         if answer is not None:  # the same question again: the same (immutable) answer
-            self._answers.move_to_end((cid, t))
+            self._answers.move_to_end(key)
             return answer
         pred = self._predict_batch((cfg,), (cid,), grid)
+        if seed is not None:
+            pred = _sampled(pred, (cid,), seed)
         c = pred.curves
         clipped = c.clipped is not None and bool(c.clipped[0])
         flags, meter_flags = self._single_flags(t, fid_flags, pred.flags[0], clipped)
@@ -381,7 +401,7 @@ class Benchmark(ABC):
             provenance=self.provenance,
         )
         if self.answer_cache_size:
-            self._answers[(cid, t)] = answer
+            self._answers[key] = answer
             while len(self._answers) > self.answer_cache_size:  # least recently used, O(1)
                 self._answers.popitem(last=False)
         return answer
@@ -406,12 +426,15 @@ class Benchmark(ABC):
             self._flag_memo[key] = (flags, meter_flags)
         return flags, meter_flags
 
-    def query_batch(self, configs: Sequence[Any], epochs: int) -> BatchResult:
+    def query_batch(
+        self, configs: Sequence[Any], epochs: int, seed: int | None = None
+    ) -> BatchResult:
         """``query`` for many configs at one epoch count, as a struct of ``(n,)`` arrays.
 
-        Element ``i`` of every field equals the same field of ``query(configs[i], epochs)``;
-        curves are not returned. One vectorised model call for the whole batch.
+        Element ``i`` of every field equals the same field of ``query(configs[i], epochs,
+        seed)``; curves are not returned. One vectorised model call for the whole batch.
         """
+        seed = check_seed(seed)
         if isinstance(configs, (str, bytes, Mapping)) or not isinstance(configs, Sequence):
             raise InvalidArgumentError.for_field(
                 "configs", type(configs).__name__, "must be a sequence of configs"
@@ -439,6 +462,8 @@ class Benchmark(ABC):
             # point
             pred = self._predict_chunked(cfgs, ids, grid)
             n = len(cfgs)
+        if seed is not None:
+            pred = _sampled(pred, ids, seed)
         c = pred.curves
         common = (
             self._result_base_flags | fid_flags | self._meter_epoch_flags(t)[self.primary_meter]

@@ -44,8 +44,10 @@ of one ``max_epochs``-long run), ``clip_to_run=True`` lowers a fidelity above th
 ``FidelityError``. ``fidelity=None`` means the largest allowed fidelity (for prefix spaces: the
 config's own run length).
 
-**Seed**: the surrogates are deterministic (the mean prediction), so ``seed`` does not change the
-answer; it is accepted for HPOBench compatibility and recorded in the :class:`Evaluation`.
+**Seed**: adapters answer the mean prediction (optimisers compare configs, not runs), so ``seed``
+does not change the answer; it is accepted for HPOBench compatibility and recorded in the
+:class:`Evaluation`. For one run's worth of noise, call ``bench.query(config, epochs, seed=k)``
+(``eabench.sampling``) directly.
 
 **Cost**: with a :class:`~eabench.ledger.CostLedger` (``ledger=``) every valid evaluation goes
 through ``ledger.evaluate`` and the cost is what the ledger charged (resume vs retrain per the
