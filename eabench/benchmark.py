@@ -502,8 +502,12 @@ class Benchmark(ABC):
         return False
 
     def _predict_rows(self, rows: np.ndarray, epochs: np.ndarray) -> Prediction:
-        """Like :meth:`_predict_batch`, for configs given by accelerator rows."""
-        raise NotImplementedError
+        """Like :meth:`_predict_batch`, for configs given by accelerator rows. Kinds whose
+        :meth:`_answers_by_row` can be True override it; the base never calls it otherwise."""
+        del rows, epochs
+        raise TypeError(
+            f"{type(self).__name__} answers by row (_answers_by_row) but lacks _predict_rows"
+        )
 
     def _predict_rows_chunked(self, rows: np.ndarray, epochs: np.ndarray) -> Prediction:
         """``_predict_rows`` over chunks of ``batch_chunk`` rows (as :meth:`_predict_chunked`)."""

@@ -36,7 +36,7 @@ import numpy as np
 from eabench.errors import ArtifactError, FidelityError
 from eabench.manifest import Manifest
 from eabench.surrogates.acc_uncertainty import interp_sd, sd_from_heads
-from eabench.surrogates.base import CurvePrediction
+from eabench.surrogates.base import CurvePrediction, ManifestFacts
 from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_energy import EnergyHead
@@ -82,7 +82,7 @@ device level: PUE divided out), and the predictive sd of the validation accuracy
 (:mod:`eabench.surrogates.acc_uncertainty`)."""
 
 
-class Nb101Surrogate:
+class Nb101Surrogate(ManifestFacts):
     """The nb101-7v surrogate: BCS over budgets (val acc), test-acc, time and energy tree heads."""
 
     def __init__(
@@ -136,22 +136,6 @@ class Nb101Surrogate:
         self._log_sigma = (
             float(weights["energy.log_sigma"][0]) if "energy.log_sigma" in weights else 0.0
         )
-
-    @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    @property
-    def space_name(self) -> str:
-        return self._manifest.space_name
-
-    @property
-    def meters(self) -> tuple[str, ...]:
-        return self._meters
-
-    @property
-    def max_epochs(self) -> float:
-        return self._max_epochs
 
     def _epochs(self, epochs: np.ndarray) -> np.ndarray:
         return self._grid(epochs)[0]

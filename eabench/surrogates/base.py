@@ -14,8 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from eabench.errors import ArtifactError
+from eabench.manifest import Manifest
 
-__all__ = ["CurvePrediction", "NoSpaceOutputs", "Surrogate"]
+__all__ = ["CurvePrediction", "ManifestFacts", "NoSpaceOutputs", "Surrogate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,32 @@ class Surrogate(Protocol):
         """Curves of configs given by accelerator row, from the materialised outputs (equal to
         :meth:`predict` on their features up to storage precision); ``ArtifactError`` if none."""
         ...
+
+
+class ManifestFacts:
+    """The ``manifest``, ``space_name``, ``meters`` and ``max_epochs`` members of the protocol,
+    read from ``_manifest`` (an :class:`eabench.manifest.Manifest`), ``_meters`` and
+    ``_max_epochs``, which the artifact kind's constructor sets after validating them."""
+
+    _manifest: Manifest
+    _meters: tuple[str, ...]
+    _max_epochs: float
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._manifest
+
+    @property
+    def space_name(self) -> str:
+        return self._manifest.space_name
+
+    @property
+    def meters(self) -> tuple[str, ...]:
+        return self._meters
+
+    @property
+    def max_epochs(self) -> float:
+        return self._max_epochs
 
 
 class NoSpaceOutputs:

@@ -30,7 +30,7 @@ import numpy as np
 
 from eabench.errors import ArtifactError, FidelityError
 from eabench.manifest import Manifest
-from eabench.surrogates.base import CurvePrediction, NoSpaceOutputs
+from eabench.surrogates.base import CurvePrediction, ManifestFacts, NoSpaceOutputs
 from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.label_model import LabelModel
 
@@ -61,7 +61,7 @@ def _resid(raw: Any, name: str) -> np.ndarray:
     return arr
 
 
-class CurveSurrogate(NoSpaceOutputs):
+class CurveSurrogate(ManifestFacts, NoSpaceOutputs):
     """Numpy inference of a ``curve-bcs`` artifact (see the module docstring)."""
 
     def __init__(self, manifest: Manifest, weights: dict[str, np.ndarray]) -> None:
@@ -97,22 +97,6 @@ class CurveSurrogate(NoSpaceOutputs):
                 )
         if self._degree < 1 or not 1 <= self._cap <= self._max_epochs:
             raise ArtifactError.for_field("manifest.heads", dict(bcs), "bad degree or epoch cap")
-
-    @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    @property
-    def space_name(self) -> str:
-        return self._manifest.space_name
-
-    @property
-    def meters(self) -> tuple[str, ...]:
-        return self._meters
-
-    @property
-    def max_epochs(self) -> float:
-        return self._max_epochs
 
     def curve_lengths(self, features: np.ndarray) -> np.ndarray:
         """``L`` per config: its run length T capped at the longest training prefix."""
