@@ -216,24 +216,30 @@ class ConfigCache:
 
     def config_id(self, cfg: Any) -> str:
         """The id of one validated config (cached)."""
+        return self.id_and_row(cfg)[0]
+
+    def id_and_row(self, cfg: Any) -> tuple[str, int]:
+        """The id of one validated config (cached) and its accelerator row, -1 where it has
+        none (yet): the single-query hot path."""
         hit = self._by_object.get(id(cfg))
         if hit is not None and hit[0] is cfg:
-            return str(hit[1][0])
+            return str(hit[1][0]), int(hit[1][2])
         acc = self.accelerator
-        if acc is not None and acc.built and self.capacity:  # the single-query hot path
+        if acc is not None and acc.built and self.capacity:
             row = acc.row_of(cfg)
             if row >= 0:
-                ent = self._by_row.get(row)
-                if ent is None:
-                    ent = self._by_row[row] = [acc.id_of_row(row), None, row]
+                by_row = self._by_row.get(row)
+                if by_row is None:
+                    by_row = self._by_row[row] = [acc.id_of_row(row), None, row]
                     self._misses += 1
                 else:
                     self._by_row.move_to_end(row)
-                self._by_object[id(cfg)] = (cfg, ent)
+                self._by_object[id(cfg)] = (cfg, by_row)
                 if len(self._by_object) > self.capacity or len(self._by_row) > self.capacity:
                     self._evict()
-                return str(ent[0])
-        return str(self.entries((cfg,))[0][0])
+                return str(by_row[0]), row
+        ent = self.entries((cfg,))[0]
+        return str(ent[0]), int(ent[2])
 
     def config_ids(self, cfgs: Sequence[Any]) -> list[str]:
         """Ids of validated configs; misses are resolved together."""

@@ -42,14 +42,18 @@ from eabench.results import (
     Curve,
     EnergyEstimate,
     Fidelity,
+    FrozenDict,
     MeterProvenance,
     MetricInfo,
     Provenance,
     QueryResult,
+    _curve,
+    _energy_estimate,
+    _query_result,
 )
 from eabench.sampling import SAMPLED, check_seed, sample_curves
 from eabench.spaces.base import SearchSpace
-from eabench.surrogates.base import CurvePrediction
+from eabench.surrogates.base import CurvePrediction, CurveRow
 
 __all__ = ["Benchmark", "BenchmarkCard", "Calibration", "Prediction", "standard_metrics"]
 
@@ -224,6 +228,9 @@ class Benchmark(ABC):
         self._answers: OrderedDict[tuple[str, int], QueryResult] = OrderedDict()
         self.answer_cache_size = 4096
         self.batch_chunk = 256
+        self.row_chunk = 16384
+        """Rows per chunk of the by-row batch path (materialised outputs, no model temporaries:
+        chunks only bound the ``(rows, points)`` arrays of curve assembly)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, kind={self.kind!r})"
@@ -336,75 +343,176 @@ class Benchmark(ABC):
                 own run length).
         """
         grid, fid_flags = self._grid(epochs)
-        seed = check_seed(seed)
+        if seed is not None:
+            seed = check_seed(seed)
         cfg = self._cache.validate(config)
         t = int(grid[-1])
         if self.fidelity.semantics == "prefix":
             self._check_prefix(cfg, t)
-        cid = self._cache.config_id(cfg)
+        cid, row = self._cache.id_and_row(cfg)
         key: tuple[Any, ...] = (cid, t) if seed is None else (cid, t, seed)
         answer = self._answers.get(key)
         if answer is not None:  # the same question again: the same (immutable) answer
             self._answers.move_to_end(key)
             return answer
-        pred = self._predict_batch((cfg,), (cid,), grid)
-        if seed is not None:
-            pred = _sampled(pred, (cid,), seed)
-        c = pred.curves
-        clipped = c.clipped is not None and bool(c.clipped[0])
-        flags, meter_flags = self._single_flags(t, fid_flags, pred.flags[0], clipped)
-        energy_rows = {m: c.energy_j[m][0] for m in self.meters}
-        train_time = c.train_time_s[0]
-        time_s = float(train_time[-1])
-        test = None if c.test_accuracy is None else _readonly(c.test_accuracy[0])
-        primary = energy_rows[self.primary_meter]
-        curve = Curve(
-            epochs=grid,
-            val_accuracy=_readonly(c.val_accuracy[0]),
-            test_accuracy=test,
-            energy_j=_readonly(primary),
-            train_time_s=_readonly(train_time),
-        )
-        std = c.energy_j_std or {}
-        by_meter = {}
-        for m, row in energy_rows.items():
-            e = float(row[-1])
-            s = std.get(m)
-            by_meter[m] = EnergyEstimate(
-                energy_j=e,
-                per_epoch_j=e / t,
-                provenance=self.meters[m],
-                flags=meter_flags[m],
-                std_j=None if s is None else float(s[0, -1]),
-            )
-        energy = float(primary[-1])
-        holistic = None
-        if self.calibration is not None:
-            cal = self.calibration
-            holistic = (
-                energy * (1.0 - cal.delta_on) + cal.p_off_lo_w * time_s,
-                energy * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s,
-            )
-        answer = QueryResult(
-            config_id=cid,
-            epochs=t,
-            val_accuracy=float(c.val_accuracy[0, -1]),
-            test_accuracy=None if test is None else float(test[-1]),
-            train_time_s=time_s,
-            energy_j=energy,
-            primary_meter=self.primary_meter,
-            energy_by_meter=by_meter,
-            holistic_energy_j=holistic,
-            uncertainty={k: float(v[0]) for k, v in pred.uncertainty.items()},
-            curve=curve,
-            flags=flags,
-            provenance=self.provenance,
-        )
+        one = None if seed is not None or row < 0 else self._predict_one_row(row, grid)
+        if one is not None:  # the fast path: one config's curves as Python lists
+            r, pred_flags, unc = one
+            answer = self._answer_row(cid, t, grid, fid_flags, r, pred_flags, unc)
+        else:
+            pred = self._predict_batch((cfg,), (cid,), grid)
+            if seed is not None:
+                pred = _sampled(pred, (cid,), seed)
+            answer = self._answer(cid, t, grid, fid_flags, pred)
         if self.answer_cache_size:
             self._answers[key] = answer
             while len(self._answers) > self.answer_cache_size:  # least recently used, O(1)
                 self._answers.popitem(last=False)
         return answer
+
+    def _predict_one_row(
+        self, row: int, epochs: np.ndarray
+    ) -> tuple[CurveRow, frozenset[str], dict[str, float]] | None:
+        """One config given by accelerator row: its curves, prediction flags and uncertainty,
+        equal to row 0 of ``_predict_rows([row], epochs)``, or None where a kind has no such
+        path (then ``query`` takes :meth:`_predict_batch`)."""
+        del row, epochs
+        return None
+
+    def _answer(
+        self, cid: str, t: int, grid: np.ndarray, fid_flags: frozenset[str], pred: Prediction
+    ) -> QueryResult:
+        """The :class:`QueryResult` of a one-config :class:`Prediction`."""
+        c = pred.curves
+        clipped = c.clipped is not None and bool(c.clipped[0])
+        std = c.energy_j_std or {}
+        std_last = {m: None if (s := std.get(m)) is None else float(s[0, -1]) for m in self.meters}
+        return self._result(
+            cid,
+            t,
+            grid,
+            fid_flags,
+            val=_readonly(c.val_accuracy[0]),
+            test=None if c.test_accuracy is None else _readonly(c.test_accuracy[0]),
+            time=_readonly(c.train_time_s[0]),
+            energy={m: c.energy_j[m][0] for m in self.meters},
+            std_last=std_last,
+            pred_flags=pred.flags[0],
+            clipped=clipped,
+            uncertainty=FrozenDict({k: float(v[0]) for k, v in pred.uncertainty.items()}),
+        )
+
+    def _answer_row(
+        self,
+        cid: str,
+        t: int,
+        grid: np.ndarray,
+        fid_flags: frozenset[str],
+        r: CurveRow,
+        pred_flags: frozenset[str],
+        uncertainty: dict[str, float],
+    ) -> QueryResult:
+        """:meth:`_result` of a :class:`CurveRow` (the same record as :meth:`_answer` of the
+        equal :class:`Prediction`; tested): the curve arrays are read-only rows of one array,
+        the numbers Python floats already."""
+        flags, meter_flags = self._single_flags(t, fid_flags, pred_flags, r.clipped)
+        pm = self.primary_meter
+        energy = r.energy_j
+        primary = energy[pm]
+        val = r.val_accuracy
+        time = r.train_time_s
+        test = r.test_accuracy
+        stacked = np.array([val, time, primary] if test is None else [val, time, primary, test])
+        stacked.setflags(write=False)
+        std = r.energy_j_std or {}
+        provenance = self.meters
+        by_meter = {}
+        for m in provenance:
+            e = energy[m][-1]
+            s = std.get(m)
+            by_meter[m] = _energy_estimate(
+                e, e / t, provenance[m], meter_flags[m], None if s is None else s[-1]
+            )
+        return _query_result(
+            cid,
+            t,
+            val[-1],
+            None if test is None else test[-1],
+            time[-1],
+            primary[-1],
+            pm,
+            FrozenDict(by_meter),
+            self._holistic(primary[-1], time[-1]),
+            FrozenDict(uncertainty),
+            _curve(grid, stacked[0], None if test is None else stacked[3], stacked[2], stacked[1]),
+            flags,
+            self.provenance,
+        )
+
+    def _holistic(self, energy_j: float, time_s: float) -> tuple[float, float] | None:
+        """Holistic ``(lower, upper)`` energy (J) of one answer, None without a calibration."""
+        cal = self.calibration
+        if cal is None:
+            return None
+        return (
+            energy_j * (1.0 - cal.delta_on) + cal.p_off_lo_w * time_s,
+            energy_j * (1.0 + cal.delta_on) + cal.p_off_hi_w * time_s,
+        )
+
+    def _result(
+        self,
+        cid: str,
+        t: int,
+        grid: np.ndarray,
+        fid_flags: frozenset[str],
+        *,
+        val: np.ndarray,
+        test: np.ndarray | None,
+        time: np.ndarray,
+        energy: Mapping[str, Any],
+        std_last: Mapping[str, float | None],
+        pred_flags: frozenset[str],
+        clipped: bool,
+        uncertainty: FrozenDict,
+    ) -> QueryResult:
+        """The record of one answer from its read-only curve rows (``energy``: per meter a row;
+        the primary meter's row read-only) and the last point's energy sd per meter."""
+        flags, meter_flags = self._single_flags(t, fid_flags, pred_flags, clipped)
+        time_s = float(time[-1])
+        primary = energy[self.primary_meter]
+        by_meter = {}
+        for m, row in energy.items():
+            e = float(row[-1])
+            by_meter[m] = EnergyEstimate(
+                energy_j=e,
+                per_epoch_j=e / t,
+                provenance=self.meters[m],
+                flags=meter_flags[m],
+                std_j=std_last[m],
+            )
+        energy_j = float(primary[-1])
+        holistic = self._holistic(energy_j, time_s)
+        return QueryResult(
+            config_id=cid,
+            epochs=t,
+            val_accuracy=float(val[-1]),
+            test_accuracy=None if test is None else float(test[-1]),
+            train_time_s=time_s,
+            energy_j=energy_j,
+            primary_meter=self.primary_meter,
+            energy_by_meter=FrozenDict(by_meter),
+            holistic_energy_j=holistic,
+            uncertainty=uncertainty,
+            curve=Curve(
+                epochs=grid,
+                val_accuracy=val,
+                test_accuracy=test,
+                energy_j=_readonly(primary),
+                train_time_s=time,
+            ),
+            flags=flags,
+            provenance=self.provenance,
+        )
 
     def _single_flags(
         self, t: int, fid_flags: frozenset[str], pred_flags: frozenset[str], clipped: bool
@@ -510,8 +618,9 @@ class Benchmark(ABC):
         )
 
     def _predict_rows_chunked(self, rows: np.ndarray, epochs: np.ndarray) -> Prediction:
-        """``_predict_rows`` over chunks of ``batch_chunk`` rows (as :meth:`_predict_chunked`)."""
-        size = self.batch_chunk  # the chunks of the other path: the same bits between budgets
+        """``_predict_rows`` over chunks of ``row_chunk`` rows (elementwise assembly: the same
+        bits for any chunking, tested)."""
+        size = self.row_chunk
         if len(rows) <= size:
             return self._predict_rows(rows, epochs)
         parts = [

@@ -23,7 +23,7 @@ import numpy as np
 from eabench.benchmark import Benchmark, Prediction
 from eabench.errors import FidelityError, InvalidConfigError
 from eabench.results import HIGH_UNCERTAINTY, MEASURED, OUTSIDE_TRAINING_SUPPORT
-from eabench.surrogates.base import CurvePrediction, Surrogate
+from eabench.surrogates.base import CurvePrediction, CurveRow, RowSurrogate, Surrogate
 from eabench.table import ENERGY_PREFIX, MeasuredTable
 
 __all__ = ["SurrogateBenchmark", "TableBenchmark"]
@@ -60,6 +60,7 @@ class SurrogateBenchmark(Benchmark):
         self._indexed = surrogate.has_space_outputs and self._cache.accelerator is not None
         if self._indexed:
             self._cache.activate_after = min(self._cache.activate_after, 64)
+        self._by_index = surrogate if isinstance(surrogate, RowSurrogate) else None
 
     def prepare(self) -> SurrogateBenchmark:
         """Build the space index and, for materialised artifacts, read the head-output table."""
@@ -112,6 +113,41 @@ class SurrogateBenchmark(Benchmark):
         if self._support is not None and acc is not None:
             features = acc.features(rows)
         return self._prediction(features, self.surrogate.predict_indices(rows, epochs))
+
+    def _predict_one_row(
+        self, row: int, epochs: np.ndarray
+    ) -> tuple[CurveRow, frozenset[str], dict[str, float]] | None:
+        """:meth:`_predict_rows` of one row in Python values (:meth:`_flags` and
+        :meth:`_prediction` of one config, the same comparisons and products)."""
+        if self._by_index is None or not self._answers_by_row():
+            return None
+        outside = False
+        if self._support is not None:
+            acc = self._cache.accelerator
+            assert acc is not None  # _answers_by_row
+            lo, hi = self._support
+            x = acc.features(np.array([row]))
+            outside = bool(np.any((x < lo) | (x > hi)))
+        r = self._by_index.predict_index(row, epochs)
+        primary = self.primary_meter
+        energy = r.energy_j[primary][-1]
+        std = (r.energy_j_std or {}).get(primary)
+        val_sd = r.val_accuracy_std
+        uncertain = bool(r.high_uncertainty)
+        if self._acc_std_max is not None and val_sd is not None:
+            uncertain = uncertain or val_sd[-1] > self._acc_std_max
+        if self._energy_rel_std_max is not None and std is not None:
+            uncertain = uncertain or std[-1] > self._energy_rel_std_max * max(energy, 1e-12)
+        flags = (_EMPTY, _SUPPORT, _UNCERTAIN, _BOTH)[outside + 2 * uncertain]
+        unc: dict[str, float] = {}
+        if val_sd is not None:
+            unc["val_accuracy_std"] = val_sd[-1]
+        if std is not None:
+            unc["energy_j_std"] = std[-1]
+        if self._plausible is not None:
+            unc["energy_j_plausible_lo"] = energy * self._plausible[0]
+            unc["energy_j_plausible_hi"] = energy * self._plausible[1]
+        return r, flags, unc
 
     def _prediction(self, features: np.ndarray | None, curves: CurvePrediction) -> Prediction:
         unc: dict[str, np.ndarray] = {}

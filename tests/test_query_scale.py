@@ -111,7 +111,7 @@ def test_answer_cache_is_a_bounded_lru(cells: list[Cell]) -> None:
 @needs_artifact
 def test_batch_by_row_equals_loop_and_leaves_the_cache_alone(cells: list[Cell]) -> None:
     bench = eabench.load("nb101-7v").prepare()
-    bench.batch_chunk = 64  # several chunks
+    bench.batch_chunk = bench.row_chunk = 64  # several chunks
     other = Cell(  # a valid cell whose raw form is no table row (vertex 2 is pruned)
         [[0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]],
         ["input", "conv3x3-bn-relu", "maxpool3x3", "output"],

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from math import sqrt
 from pathlib import Path
 
@@ -35,13 +36,19 @@ import numpy as np
 
 from eabench.errors import ArtifactError, FidelityError
 from eabench.manifest import Manifest
-from eabench.surrogates.acc_uncertainty import interp_sd, sd_from_heads
-from eabench.surrogates.base import CurvePrediction, ManifestFacts
+from eabench.surrogates.acc_uncertainty import sd_from_heads
+from eabench.surrogates.base import CurvePrediction, CurveRow, ManifestFacts
 from eabench.surrogates.bezier import BezierCurves
 from eabench.surrogates.heads import test_head_from_arrays
 from eabench.surrogates.nb101_energy import EnergyHead
 from eabench.surrogates.nb101_features import cell_features
-from eabench.surrogates.nb101_post import LOG_BUDGETS, Postprocess, pchip
+from eabench.surrogates.nb101_post import (
+    LOG_BUDGETS,
+    HermiteBasis,
+    Postprocess,
+    pchip_slopes,
+    pchip_slopes_row,
+)
 from eabench.surrogates.space_outputs import SPACE_OUTPUTS_FILE, read_space_outputs
 from eabench.surrogates.trees import TreeEnsemble
 
@@ -82,6 +89,82 @@ device level: PUE divided out), and the predictive sd of the validation accuracy
 (:mod:`eabench.surrogates.acc_uncertainty`)."""
 
 
+_KNOT_H = np.diff(LOG_BUDGETS).tolist()
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """Everything about an epoch grid that does not depend on the config, computed once per
+    grid and surrogate instance (:meth:`Nb101Surrogate._grid`): budget columns, the cubic
+    Hermite basis of PCHIP between budgets and the weights of the sd interpolation (both in log
+    epochs), the energy factors; as arrays for batches and as Python lists for one config."""
+
+    ep: np.ndarray
+    col: np.ndarray
+    all_budgets: bool
+    basis: HermiteBasis | None
+    sd_lo: np.ndarray
+    sd_w_lo: np.ndarray
+    sd_w_hi: np.ndarray
+    factor: np.ndarray
+    ext: np.ndarray
+    limit_last: float
+    col_list: list[int]
+    basis_rows: list[tuple[int, float, float, float, float]]
+    sd_rows: list[tuple[int, float, float]]
+    eps: list[float]
+    factor_list: list[float]
+    ext_list: list[float]
+
+    @classmethod
+    def of(cls, ep: np.ndarray, post: Postprocess) -> _Grid:
+        """``ep``: checked epochs (read-only float64) in [4, 108]."""
+        budgets = np.asarray(BUDGETS, dtype=np.float64)
+        col = np.searchsorted(budgets, ep)
+        on_budget = (col < 4) & (budgets[np.minimum(col, 3)] == ep)
+        all_budgets = bool(on_budget.all())
+        log_e = np.log(ep)
+        basis = None if all_budgets else HermiteBasis.at(LOG_BUDGETS, log_e)
+        # acc_uncertainty.interp_sd: linear in log epochs between budgets
+        hi = np.clip(np.searchsorted(LOG_BUDGETS, log_e), 1, 3)
+        w = (log_e - LOG_BUDGETS[hi - 1]) / (LOG_BUDGETS[hi] - LOG_BUDGETS[hi - 1])
+        limit = post.uncertainty_ratio * post.spread_at(log_e)
+        factor = post.energy_factor(ep)
+        ext = post.extrapolation_rel_sd(ep)
+        basis_rows = (
+            []
+            if basis is None
+            else list(
+                zip(
+                    basis.seg.tolist(),
+                    basis.w00.tolist(),
+                    basis.w10.tolist(),
+                    basis.w01.tolist(),
+                    basis.w11.tolist(),
+                    strict=True,
+                )
+            )
+        )
+        return cls(
+            ep=ep,
+            col=col,
+            all_budgets=all_budgets,
+            basis=basis,
+            sd_lo=hi - 1,
+            sd_w_lo=1.0 - w,
+            sd_w_hi=w,
+            factor=factor,
+            ext=ext,
+            limit_last=float(limit[-1]),
+            col_list=col.tolist(),
+            basis_rows=basis_rows,
+            sd_rows=list(zip((hi - 1).tolist(), (1.0 - w).tolist(), w.tolist(), strict=True)),
+            eps=ep.tolist(),
+            factor_list=factor.tolist(),
+            ext_list=ext.tolist(),
+        )
+
+
 class Nb101Surrogate(ManifestFacts):
     """The nb101-7v surrogate: BCS over budgets (val acc), test-acc, time and energy tree heads."""
 
@@ -114,7 +197,7 @@ class Nb101Surrogate(ManifestFacts):
                 "manifest.space_outputs.space_hashes_sha256", digest, "must be the space's hash"
             )
         self._outputs_digest = digest
-        self._grids: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = {}
+        self._grids: dict[bytes, _Grid] = {}
         heads = manifest["heads"]
         if not isinstance(heads, Mapping):
             raise ArtifactError.for_field("manifest.heads", heads, "must be an object")
@@ -128,20 +211,26 @@ class Nb101Surrogate(ManifestFacts):
         self._pue = float(heads["energy_divide_by"])
         self._post = Postprocess.from_manifest(heads.get("postprocess"))
         post = self._post
-        self._vm, self._vs = post.val_mean.tolist(), post.val_sd.tolist()
-        self._vlo, self._vhi = post.val_min.tolist(), post.val_max.tolist()
-        self._shrink = post.shrink.tolist()
+        self._val_post = list(  # per budget: the numbers of the one-config path
+            zip(
+                post.val_mean.tolist(),
+                (post.val_sd * post.val_sd).tolist(),
+                post.val_min.tolist(),
+                post.val_max.tolist(),
+                post.shrink.tolist(),
+                strict=True,
+            )
+        )
         self._test_floor = float(post.val_min.min())
-        self._factors: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._log_sigma = (
             float(weights["energy.log_sigma"][0]) if "energy.log_sigma" in weights else 0.0
         )
 
     def _epochs(self, epochs: np.ndarray) -> np.ndarray:
-        return self._grid(epochs)[0]
+        return self._grid(epochs).ep
 
-    def _grid(self, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-        """Checked epochs, their budget columns, which are budgets, all budgets (memoised)."""
+    def _grid(self, epochs: np.ndarray) -> _Grid:
+        """Checked epochs and their fixed facts (:class:`_Grid`, memoised per grid)."""
         ep = np.asarray(epochs, dtype=np.float64).reshape(-1)
         key = ep.tobytes()
         hit = self._grids.get(key)
@@ -154,10 +243,7 @@ class Nb101Surrogate(ManifestFacts):
             )
         ep = ep.copy()
         ep.flags.writeable = False
-        budgets = np.asarray(BUDGETS, dtype=np.float64)
-        col = np.searchsorted(budgets, ep)
-        on_budget = (col < 4) & (budgets[np.minimum(col, 3)] == ep)
-        out = (ep, col, on_budget, bool(on_budget.all()))
+        out = _Grid.of(ep, self._post)
         if len(self._grids) < 256:
             self._grids[key] = out
         return out
@@ -197,22 +283,6 @@ class Nb101Surrogate(ManifestFacts):
         out: np.ndarray = curves(ep)
         return out
 
-    def _epoch_factors(self, ep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per asked epoch: energy factor, extrapolation relative sd, measured accuracy spread
-        (memoised with the grid; both assembly paths read the same numbers)."""
-        key = ep.tobytes()
-        hit = self._factors.get(key)
-        if hit is None:
-            post = self._post
-            hit = (
-                post.energy_factor(ep),
-                post.extrapolation_rel_sd(ep),
-                self._post.uncertainty_ratio * post.spread_at(np.log(ep)),
-            )
-            if len(self._factors) < 256:
-                self._factors[key] = hit
-        return hit
-
     def assemble(self, heads: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
         """Curves at ``epochs`` from head outputs (rows of :meth:`heads` or ``space_outputs``).
 
@@ -220,9 +290,9 @@ class Nb101Surrogate(ManifestFacts):
         monotonically, energy extrapolated with setup counted once
         (:mod:`eabench.surrogates.nb101_post`).
         """
-        ep, col, _on_budget, all_budgets = self._grid(epochs)
-        if all_budgets and len(heads) == 1:
-            return self._assemble_one(heads[0].tolist(), ep, col.tolist())
+        g = self._grid(epochs)
+        if len(heads) == 1:
+            return self._one(self._assemble_row(np.asarray(heads[0]).tolist(), g))
         h = np.asarray(heads, dtype=np.float64)
         post = self._post
         raw = h[:, 0:4]
@@ -243,77 +313,121 @@ class Nb101Surrogate(ManifestFacts):
             t_raw,
         )
         t108 = np.minimum(np.maximum(t_shr, post.test_min), post.test_max)
-        val = val_b[:, col] if all_budgets else pchip(val_b, LOG_BUDGETS, np.log(ep))
+        col = g.col
+        if g.basis is None:
+            val = val_b[:, col]
+            val_sd = h[:, 11 + col]
+        else:
+            val = g.basis(val_b, pchip_slopes(val_b, LOG_BUDGETS))
+            val_sd = sd_b[:, g.sd_lo] * g.sd_w_lo + sd_b[:, g.sd_lo + 1] * g.sd_w_hi
         raw_test = val + (t108 - val_b[:, 3])[:, None]
         test = np.minimum(np.maximum(raw_test, self._test_floor), post.test_max)
         clipped = (
             np.any(val_b != shrunk, axis=1) | (t108 != t_shr) | np.any(test != raw_test, axis=1)
         )
-        factor, ext, limit = self._epoch_factors(ep)
-        mean = h[:, 9:10] * factor
-        sd = h[:, 10:11] * factor
+        mean = h[:, 9:10] * g.factor
+        sd = h[:, 10:11] * g.factor
         rel = mean * self._log_sigma
-        xs = mean * ext
-        val_sd = h[:, 11 + col] if all_budgets else interp_sd(h[:, 11:15], ep)
+        xs = mean * g.ext
         meter = self.meters[0]
         return CurvePrediction(
-            epochs=ep,
+            epochs=g.ep,
             val_accuracy=val,
             test_accuracy=test,
-            train_time_s=h[:, 8:9] * ep,
+            train_time_s=h[:, 8:9] * g.ep,
             energy_j={meter: mean},
             val_accuracy_std=val_sd,
             energy_j_std={meter: np.sqrt(sd * sd + rel * rel + xs * xs)},
             clipped=clipped,
-            high_uncertainty=val_sd[:, -1] > limit[-1],
+            high_uncertainty=val_sd[:, -1] > g.limit_last,
         )
 
-    def _assemble_one(self, h: list[float], ep: np.ndarray, col: list[int]) -> CurvePrediction:
-        """:meth:`assemble` of one config on budget epochs, in Python floats (same IEEE
-        operations in the same order as the vectorised path, so the same bits; tested through
-        ``query_batch`` == a loop of ``query``)."""
+    def _assemble_row(self, h: list[float], g: _Grid) -> CurveRow:
+        """:meth:`assemble` of one config in Python floats: the same IEEE operations in the
+        same order as the vectorised path, so the same bits (tested against it and through
+        ``query_batch`` == a loop of ``query``), at a fraction of the cost of numpy calls on
+        arrays of one row. (``a if a > b else b`` is ``np.maximum`` for the finite numbers
+        here.)"""
         post = self._post
         val_b: list[float] = []
         clipped = False
-        for b in range(4):
-            v, sd, m, s = h[b], h[11 + b], self._vm[b], self._vs[b]
-            s2 = s * s
-            shr = m + (v - m) * (s2 / (s2 + sd * sd)) if self._shrink[b] and v > m else v
-            c = min(max(shr, self._vlo[b]), self._vhi[b])
-            clipped = clipped or c != shr
+        for (m, s2, lo, hi, shrink), v, sd in zip(self._val_post, h[0:4], h[11:15], strict=True):
+            shr = m + (v - m) * (s2 / (s2 + sd * sd)) if shrink and v > m else v
+            c = lo if shr < lo else shr
+            c = hi if c > hi else c
+            if c != shr:
+                clipped = True
             val_b.append(c)
         sd108 = h[14]
         tm, ts = post.test_mean, post.test_sd
         ts2 = ts * ts
-        t_shr = tm + (h[7] - tm) * (ts2 / (ts2 + sd108 * sd108)) if h[7] > tm else h[7]
-        t108 = min(max(t_shr, post.test_min), post.test_max)
-        clipped = clipped or t108 != t_shr
+        t_raw = h[7]
+        t_shr = tm + (t_raw - tm) * (ts2 / (ts2 + sd108 * sd108)) if t_raw > tm else t_raw
+        t108 = post.test_min if t_shr < post.test_min else t_shr
+        t108 = post.test_max if t108 > post.test_max else t108
+        if t108 != t_shr:
+            clipped = True
+        if g.basis is None:
+            val = [val_b[c] for c in g.col_list]
+            val_sd = [h[11 + c] for c in g.col_list]
+        else:
+            d = pchip_slopes_row(val_b, _KNOT_H)
+            val = [
+                w00 * val_b[j] + w10 * d[j] + w01 * val_b[j + 1] + w11 * d[j + 1]
+                for j, w00, w10, w01, w11 in g.basis_rows
+            ]
+            val_sd = [h[11 + j] * wl + h[12 + j] * wh for j, wl, wh in g.sd_rows]
         shift = t108 - val_b[3]
-        val = [val_b[c] for c in col]
-        raw_test = [v + shift for v in val]
-        test = [min(max(v, self._test_floor), post.test_max) for v in raw_test]
-        clipped = clipped or test != raw_test
-        factor, ext, limit = self._epoch_factors(ep)
-        eps = ep.tolist()
-        mean = [h[9] * f for f in factor.tolist()]
-        sd_e = [h[10] * f for f in factor.tolist()]
-        ls = self._log_sigma
-        std = [
-            sqrt(a * a + (e * ls) * (e * ls) + (e * x) * (e * x))
-            for a, e, x in zip(sd_e, mean, ext.tolist(), strict=True)
-        ]
-        val_sd = [h[11 + c] for c in col]
-        meter = self.meters[0]
+        floor, top = self._test_floor, post.test_max
+        test = []
+        for v in val:
+            raw = v + shift
+            t = floor if raw < floor else raw
+            t = top if t > top else t
+            if t != raw:
+                clipped = True
+            test.append(t)
+        e4, s4, ls, per_epoch = h[9], h[10], self._log_sigma, h[8]
+        mean = []
+        std = []
+        for f, x in zip(g.factor_list, g.ext_list, strict=True):
+            e = e4 * f
+            a = s4 * f
+            r = e * ls
+            b = e * x
+            mean.append(e)
+            std.append(sqrt(a * a + r * r + b * b))
+        meter = self._meters[0]
+        return CurveRow(  # positional: epochs, val, test, time, energy, val sd, energy sd, ...
+            g.ep,
+            val,
+            test,
+            [per_epoch * e for e in g.eps],
+            {meter: mean},
+            val_sd,
+            {meter: std},
+            clipped,
+            val_sd[-1] > g.limit_last,
+        )
+
+    @staticmethod
+    def _one(row: CurveRow) -> CurvePrediction:
+        """A :class:`CurvePrediction` of one config from its :class:`CurveRow`."""
+        std = row.energy_j_std
         return CurvePrediction(
-            epochs=ep,
-            val_accuracy=np.array([val]),
-            test_accuracy=np.array([test]),
-            train_time_s=np.array([[h[8] * e for e in eps]]),
-            energy_j={meter: np.array([mean])},
-            val_accuracy_std=np.array([val_sd]),
-            energy_j_std={meter: np.array([std])},
-            clipped=np.array([clipped]),
-            high_uncertainty=np.array([val_sd[-1] > float(limit[-1])]),
+            epochs=row.epochs,
+            val_accuracy=np.array([row.val_accuracy]),
+            test_accuracy=None if row.test_accuracy is None else np.array([row.test_accuracy]),
+            train_time_s=np.array([row.train_time_s]),
+            energy_j={m: np.array([v]) for m, v in row.energy_j.items()},
+            val_accuracy_std=None
+            if row.val_accuracy_std is None
+            else np.array([row.val_accuracy_std]),
+            energy_j_std=None if std is None else {m: np.array([v]) for m, v in std.items()},
+            clipped=np.array([row.clipped]),
+            high_uncertainty=None
+            if row.high_uncertainty is None
+            else np.array([row.high_uncertainty]),
         )
 
     def predict(self, features: np.ndarray, epochs: np.ndarray) -> CurvePrediction:
@@ -345,6 +459,14 @@ class Nb101Surrogate(ManifestFacts):
         """
         table = self.load_space_outputs()  # read on first use (~0.1 s), not at load time
         return self.assemble(table[np.asarray(indices, dtype=np.intp)], epochs)
+
+    def predict_index(self, row: int, epochs: np.ndarray) -> CurveRow:
+        """:meth:`predict_indices` of one row, as Python lists (the single-query fast path of
+        :class:`~eabench.kinds.SurrogateBenchmark`; the same numbers)."""
+        table = self._space_outputs
+        if not isinstance(table, np.ndarray):
+            table = self.load_space_outputs()
+        return self._assemble_row(table[row].tolist(), self._grid(epochs))
 
 
 def from_manifest(folder: Path, manifest: Manifest) -> Nb101Surrogate:

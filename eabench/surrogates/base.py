@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 from eabench.errors import ArtifactError
 from eabench.manifest import Manifest
 
-__all__ = ["CurvePrediction", "ManifestFacts", "NoSpaceOutputs", "Surrogate"]
+__all__ = [
+    "CurvePrediction",
+    "CurveRow",
+    "ManifestFacts",
+    "NoSpaceOutputs",
+    "RowSurrogate",
+    "Surrogate",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,32 @@ class CurvePrediction:
     energy_j_std: Mapping[str, np.ndarray] | None = None
     clipped: np.ndarray | None = None
     high_uncertainty: np.ndarray | None = None
+
+
+class CurveRow(NamedTuple):
+    """One config's :class:`CurvePrediction` as Python values: lists of ``m`` floats in place of
+    ``(1, m)`` arrays, bools in place of ``(1,)`` arrays (what a single query needs, without the
+    cost of numpy calls on one row). Same fields and meaning."""
+
+    epochs: np.ndarray
+    val_accuracy: list[float]
+    test_accuracy: list[float] | None
+    train_time_s: list[float]
+    energy_j: Mapping[str, list[float]]
+    val_accuracy_std: list[float] | None = None
+    energy_j_std: Mapping[str, list[float]] | None = None
+    clipped: bool = False
+    high_uncertainty: bool | None = None
+
+
+@runtime_checkable
+class RowSurrogate(Protocol):
+    """Optional capability of a surrogate with materialised outputs: one config by row as a
+    :class:`CurveRow` (equal to row 0 of ``predict_indices([row], epochs)``)."""
+
+    def predict_index(self, row: int, epochs: np.ndarray) -> CurveRow:
+        """The curves of the config at accelerator row ``row``."""
+        ...
 
 
 @runtime_checkable

@@ -37,7 +37,14 @@ import numpy as np
 
 from eabench.errors import ArtifactError
 
-__all__ = ["LOG_BUDGETS", "Postprocess", "pchip"]
+__all__ = [
+    "LOG_BUDGETS",
+    "HermiteBasis",
+    "Postprocess",
+    "pchip",
+    "pchip_slopes",
+    "pchip_slopes_row",
+]
 
 LOG_BUDGETS = np.log(np.array([4.0, 12.0, 36.0, 108.0]))
 
@@ -137,10 +144,8 @@ class Postprocess:
         return out
 
 
-def pchip(y: np.ndarray, x: np.ndarray, xq: np.ndarray) -> np.ndarray:
-    """Monotone piecewise-cubic Hermite interpolation (Fritsch-Carlson, as scipy's
-    ``PchipInterpolator``) of rows ``y`` ``(n, k)`` given at shared knots ``x`` ``(k,)``,
-    evaluated at ``xq`` ``(m,)`` inside ``[x[0], x[-1]]``: ``(n, m)``."""
+def pchip_slopes(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Fritsch-Carlson knot slopes ``(n, k)`` of rows ``y`` ``(n, k)`` at shared knots ``x``."""
     h = np.diff(x)
     delta = np.diff(y, axis=1) / h
     n, k = y.shape
@@ -158,14 +163,75 @@ def pchip(y: np.ndarray, x: np.ndarray, xq: np.ndarray) -> np.ndarray:
             np.abs(d0) > 3 * np.abs(delta[:, i0])
         )
         d[:, end] = np.where(big, 3 * delta[:, i0], d0)
-    seg = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, k - 2)
-    hs = h[seg]
-    s = (xq - x[seg]) / hs
-    h00 = (1 + 2 * s) * (1 - s) ** 2
-    h10 = s * (1 - s) ** 2
-    h01 = s * s * (3 - 2 * s)
-    h11 = s * s * (s - 1)
-    out: np.ndarray = (
-        h00 * y[:, seg] + h10 * hs * d[:, seg] + h01 * y[:, seg + 1] + h11 * hs * d[:, seg + 1]
-    )
-    return out
+    return d
+
+
+def pchip_slopes_row(y: list[float], h: list[float]) -> list[float]:
+    """:func:`pchip_slopes` of one row in Python floats (``h``: the knot spacings), the same
+    IEEE operations in the same order, so the same bits."""
+    k = len(y)
+    delta = [(y[i + 1] - y[i]) / h[i] for i in range(k - 1)]
+    d = [0.0] * k
+    for i in range(1, k - 1):
+        a, b = delta[i - 1], delta[i]
+        if a * b > 0:
+            w1, w2 = 2 * h[i] + h[i - 1], h[i] + 2 * h[i - 1]
+            d[i] = (w1 + w2) / (w1 / a + w2 / b)
+    for end, (i0, i1, hh0, hh1) in ((0, (0, 1, h[0], h[1])), (k - 1, (k - 2, k - 3, h[-1], h[-2]))):
+        d0 = ((2 * hh0 + hh1) * delta[i0] - hh0 * delta[i1]) / (hh0 + hh1)
+        if _sign(d0) != _sign(delta[i0]):
+            d0 = 0.0
+        big = _sign(delta[i0]) != _sign(delta[i1]) and abs(d0) > 3 * abs(delta[i0])
+        d[end] = 3 * delta[i0] if big else d0
+    return d
+
+
+def _sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+@dataclass(frozen=True, slots=True)
+class HermiteBasis:
+    """Where queries ``xq`` fall between knots ``x`` and their cubic Hermite weights: a value is
+    ``w00 y[seg] + w10 d[seg] + w01 y[seg + 1] + w11 d[seg + 1]`` (``d``: knot slopes). It depends
+    on the knots and queries only, so a fixed epoch grid computes it once (the slopes depend on
+    the values and are computed per curve)."""
+
+    seg: np.ndarray
+    w00: np.ndarray
+    w10: np.ndarray
+    w01: np.ndarray
+    w11: np.ndarray
+
+    @classmethod
+    def at(cls, x: np.ndarray, xq: np.ndarray) -> HermiteBasis:
+        """The basis of queries ``xq`` ``(m,)`` inside ``[x[0], x[-1]]``."""
+        h = np.diff(x)
+        seg = np.clip(np.searchsorted(x, xq, side="right") - 1, 0, len(x) - 2)
+        hs = h[seg]
+        s = (xq - x[seg]) / hs
+        return cls(
+            seg=seg,
+            w00=(1 + 2 * s) * (1 - s) ** 2,
+            w10=s * (1 - s) ** 2 * hs,
+            w01=s * s * (3 - 2 * s),
+            w11=s * s * (s - 1) * hs,
+        )
+
+    def __call__(self, y: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """``(n, m)`` values of rows ``y`` with knot slopes ``d`` (both ``(n, k)``)."""
+        seg = self.seg
+        out: np.ndarray = (
+            self.w00 * y[:, seg]
+            + self.w10 * d[:, seg]
+            + self.w01 * y[:, seg + 1]
+            + self.w11 * d[:, seg + 1]
+        )
+        return out
+
+
+def pchip(y: np.ndarray, x: np.ndarray, xq: np.ndarray) -> np.ndarray:
+    """Monotone piecewise-cubic Hermite interpolation (Fritsch-Carlson, as scipy's
+    ``PchipInterpolator``) of rows ``y`` ``(n, k)`` given at shared knots ``x`` ``(k,)``,
+    evaluated at ``xq`` ``(m,)`` inside ``[x[0], x[-1]]``: ``(n, m)``."""
+    return HermiteBasis.at(x, xq)(y, pchip_slopes(y, x))

@@ -19,6 +19,7 @@ pruned cell, equal for isomorphic cells, and is the cell's ``config_id``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -55,6 +56,19 @@ LABEL_OF_OP: dict[str, int] = {INPUT: -1, OUTPUT: -2, CONV3X3: 0, CONV1X1: 1, MA
 OP_OF_LABEL: dict[int, str] = {v: k for k, v in LABEL_OF_OP.items()}
 MAX_VERTICES = 7
 MAX_EDGES = 9
+
+_ROWS: dict[tuple[int, ...], tuple[int, ...]] = {
+    row: row for n in range(1, MAX_VERTICES + 1) for row in itertools.product((0, 1), repeat=n)
+}
+"""Every 0/1 matrix row a cell can have, one shared tuple each (a constant): cells keep these,
+so a cell's matrix costs one tuple of references, and hashing or keying many cells reads the
+same few hundred rows."""
+_OPS_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ops: ops
+    for n in range(2, MAX_VERTICES + 1)
+    for ops in ((INPUT, *mid, OUTPUT) for mid in itertools.product(INTERIOR_OPS, repeat=n - 2))
+}
+"""Every valid op tuple, one shared tuple each (as :data:`_ROWS`)."""
 
 
 def _fail(field: str, value: Any, rule: str) -> NoReturn:
@@ -241,8 +255,9 @@ class Cell:
                 rows,
                 f"cell has {n_edges} edges after pruning; at most {MAX_EDGES} are allowed",
             )
-        object.__setattr__(self, "_matrix", tuple(tuple(row) for row in rows))
-        object.__setattr__(self, "_ops", names)
+        shared = _ROWS.get
+        object.__setattr__(self, "_matrix", tuple([shared(r, r) for r in map(tuple, rows)]))
+        object.__setattr__(self, "_ops", _OPS_TUPLES.get(names, names))
         object.__setattr__(self, "_keep", tuple(keep))
 
     def __setattr__(self, name: str, value: Any) -> NoReturn:
@@ -267,8 +282,10 @@ class Cell:
         """A cell from parts the caller guarantees valid and pruned (no checks): for example a
         plain dict whose raw form equals a canonical row of the space cache."""
         cell = object.__new__(cls)
-        object.__setattr__(cell, "_matrix", tuple(map(tuple, matrix)))
-        object.__setattr__(cell, "_ops", tuple(ops))
+        shared = _ROWS.get
+        object.__setattr__(cell, "_matrix", tuple([shared(r, r) for r in map(tuple, matrix)]))
+        names = tuple(ops)
+        object.__setattr__(cell, "_ops", _OPS_TUPLES.get(names, names))
         object.__setattr__(cell, "_keep", tuple(range(len(ops))))
         return cell
 
