@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from eabench._decoded import page_in
 from eabench.benchmark import Benchmark, Prediction
 from eabench.errors import FidelityError, InvalidConfigError
 from eabench.results import HIGH_UNCERTAINTY, MEASURED, OUTSIDE_TRAINING_SUPPORT
@@ -63,10 +64,13 @@ class SurrogateBenchmark(Benchmark):
         self._by_index = surrogate if isinstance(surrogate, RowSurrogate) else None
 
     def prepare(self) -> SurrogateBenchmark:
-        """Build the space index and, for materialised artifacts, read the head-output table."""
+        """Build the space index and, for materialised artifacts, read the head-output table
+        (its memory-mapped pages mapped now, not on the first queries)."""
         super().prepare()
         if self._indexed:
-            self.surrogate.load_space_outputs()
+            table = self.surrogate.load_space_outputs()
+            if isinstance(table, np.ndarray):
+                page_in(table)
         return self
 
     def _flags(

@@ -29,7 +29,12 @@ from eabench.results import (
     _query_result,
 )
 from eabench.spaces.nb101 import Cell, NB101Space
-from eabench.spaces.nb101.index import NB101Index, cell_key
+from eabench.spaces.nb101.index import (
+    NB101Index,
+    _matrix_bits,
+    canonical_matrix_bits,
+    cell_key,
+)
 from eabench.surrogates.nb101_post import (
     LOG_BUDGETS,
     HermiteBasis,
@@ -234,3 +239,15 @@ def test_memoised_keys_are_cell_keys() -> None:
     assert index.row_of(other) == -1
     rows = index.raw_rows(configs)
     assert rows[: len(cells)].tolist() == [space.data.index_of(c.hash()) for c in cells]
+
+
+def test_canonical_matrices_are_prefilled_with_their_bits() -> None:
+    space = NB101Space()
+    index = NB101Index(space).build()
+    known = canonical_matrix_bits(index._keys)  # type: ignore[arg-type]
+    assert len(known) == 2494  # distinct matrices of the 423,624 canonical cells
+    assert all(_matrix_bits(m) == bits for m, bits in known.items())
+    cell = space.sample(0)
+    assert cell.matrix in known
+    stored = next(m for m in known if m == cell.matrix)
+    assert all(r is s for r, s in zip(stored, cell.matrix, strict=True))  # shared rows

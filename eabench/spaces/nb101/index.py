@@ -20,8 +20,10 @@ compared on every load.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
+import operator
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -30,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from eabench._decoded import page_in
 from eabench.paths import user_cache_dir
+from eabench.spaces.nb101.cell import _ROWS as _SHARED_ROWS
 from eabench.spaces.nb101.cell import INPUT, INTERIOR_OPS, LABEL_OF_OP, OUTPUT, Cell
 
 __all__ = ["NB101Index", "cell_key", "data_keys", "packed_keys", "plain_key"]
@@ -86,6 +90,16 @@ def _strict_rows() -> dict[int, tuple[dict[tuple[int, ...], int], ...]]:
 _ROW_BITS = _row_bits()
 _STRICT_ROWS = _strict_rows()
 _OPS_CODE = _ops_codes()
+_ROW_OF_BITS = {
+    v: tuple({b: _SHARED_ROWS.get(r, r) for r, b in rows.items()} for rows in tables)
+    for v, tables in _STRICT_ROWS.items()
+}
+"""Per V, per vertex: adjacency bits of a row -> the row (the shared tuples of ``Cell``)."""
+_ROW_MASK = {
+    v: tuple(functools.reduce(operator.or_, t.values(), 0) for t in tables)
+    for v, tables in _STRICT_ROWS.items()
+}
+"""Per V, per vertex: the adjacency bits its row can set."""
 
 
 def cell_key(cell: Cell) -> int:
@@ -140,6 +154,23 @@ def _matrix_bits(matrix: tuple[tuple[int, ...], ...]) -> int:
     for row, table in zip(matrix, _ROW_BITS, strict=False):
         bits |= table[row]
     return bits
+
+
+def canonical_matrix_bits(keys: np.ndarray) -> dict[tuple[tuple[int, ...], ...], int]:
+    """Matrix -> adjacency bits of every distinct matrix among cells in canonical form given by
+    their keys (:func:`packed_keys`; 2,494 matrices for the 423,624 cells of the 7V space)."""
+    codes = np.arange(1 << 15, dtype=np.int64)
+    interior = sum((((codes >> (3 * p)) & 7) != 0).astype(np.int64) for p in range(_N - 2))
+    adj = (1 << _LAB_SHIFT) - 1
+    combined = (interior[keys >> _LAB_SHIFT] << _LAB_SHIFT) | (keys & adj)
+    present = np.zeros((_N - 1) << _LAB_SHIFT, dtype=bool)
+    present[combined] = True
+    out = {}
+    for c in np.flatnonzero(present).tolist():
+        v, bits = (c >> _LAB_SHIFT) + 2, c & adj
+        rows, masks = _ROW_OF_BITS[v], _ROW_MASK[v]
+        out[tuple([rows[a][bits & masks[a]] for a in range(v)])] = bits
+    return out
 
 
 _MATRIX_MEMO_SIZE = 65536
@@ -207,6 +238,9 @@ class NB101Index:
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
         self._order = order
+        self._bits.update(canonical_matrix_bits(keys))
+        page_in(data.hash_hi)  # the ids of rows (memory-mapped): mapped now, not query by query
+        page_in(data.hash_lo)
         return self
 
     def _feature_path(self, data: Any) -> Path:
