@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final
 
@@ -58,6 +59,8 @@ __all__ = ["RegNetHPOSpace", "max_stages"]
 
 _BATCH: Final[int] = 256
 _TRAINING: Final[str] = "training"
+_NETWORK_MEMO: Final[int] = 4096
+"""Configs whose derived network (one row of ``derive_arrays``) a space instance remembers."""
 
 
 def max_stages(dataset: str) -> int:
@@ -91,6 +94,7 @@ class RegNetHPOSpace:
             )
         self.dataset: str = training_protocol(dataset).dataset
         self.constraints: Constraints = constraints
+        self._networks: OrderedDict[RegNetHPOConfig, NetworkArrays] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"RegNetHPOSpace(dataset={self.dataset!r}, constraints={self.constraints!r})"
@@ -118,9 +122,36 @@ class RegNetHPOSpace:
             )
         return cfg
 
+    def _network_row(self, cfg: RegNetHPOConfig) -> NetworkArrays:
+        """The derived network of one config as a one-row :class:`NetworkArrays`, memoised per
+        instance (least recently used evicted first): a query validates, then encodes, the same
+        config, and searches revisit configs."""
+        memo = self._networks
+        hit = memo.get(cfg)
+        if hit is not None:
+            memo.move_to_end(cfg)
+            return hit
+        proto = training_protocol(cfg.dataset)
+        row = derive_arrays(
+            np.array([cfg.depth]),
+            np.array([cfg.w0]),
+            np.array([cfg.wa]),
+            np.array([cfg.wm]),
+            np.array([cfg.group_width]),
+            stem_width=proto.stem_width,
+            num_classes=proto.num_classes,
+            input_size_px=proto.input_size_px,
+        )
+        memo[cfg] = row
+        while len(memo) > _NETWORK_MEMO:
+            memo.popitem(last=False)
+        return row
+
     def validate(self, config: RegNetHPOConfig | Mapping[str, Any]) -> RegNetHPOConfig:
         """Return the validated config; raise ``InvalidConfigError`` off-grid or infeasible."""
         cfg = self._coerce(config)
+        if bool(self.constraints.feasible(self._network_row(cfg))[0]):
+            return cfg  # the rules of Constraints.violations, on the memoised arrays
         broken = self.constraints.violations(derive_network(cfg))
         if broken:
             field, value, rule = broken[0]
@@ -352,9 +383,19 @@ class RegNetHPOSpace:
         wm = np.array([c.wm for c in cfgs])
         g = np.array([c.group_width for c in cfgs], dtype=np.int64)
         proto = self.protocol
-        arr = derive_arrays(
-            depth, w0, wa, wm, g, stem_width=proto.stem_width, num_classes=proto.num_classes
-        )
+        if n == 1:  # a single query: the network validate() derived (elementwise: same values)
+            arr = self._network_row(cfgs[0])
+        else:
+            arr = derive_arrays(
+                depth,
+                w0,
+                wa,
+                wm,
+                g,
+                stem_width=proto.stem_width,
+                num_classes=proto.num_classes,
+                input_size_px=proto.input_size_px,
+            )
         bad = np.flatnonzero(~self.constraints.feasible(arr))
         if bad.size:
             self.validate(cfgs[int(bad[0])])  # raises the precise InvalidConfigError
